@@ -1,0 +1,317 @@
+//! Frames in shared memory. On Linux a segment is a memfd: it has no name, it is handed over the
+//! socket, and the kernel frees it when the last process holding it closes or unmaps it, so a
+//! crash of either side leaks nothing.
+//!
+//! A frame in a segment is a [`FrameHeader`] followed (at `data_offset`) by RGBA f32 pixels,
+//! rows top-down. The header is read by two separately built binaries, so its layout is part of
+//! the handshake ([`HeaderLayout`]).
+use std::io;
+use std::mem::{align_of, offset_of, size_of};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use memmap2::{MmapOptions, MmapRaw};
+use serde::{Deserialize, Serialize};
+
+pub const FRAME_MAGIC: u32 = u32::from_le_bytes(*b"DFXF");
+pub const FRAME_HEADER_VERSION: u32 = 1;
+/// Pixels start this far into a frame: keeps them 64-byte aligned.
+pub const FRAME_DATA_OFFSET: u64 = 128;
+pub const SAMPLE_F32: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    pub magic: u32,
+    pub version: u32,
+    pub width: u32,
+    pub height: u32,
+    pub channels: u32,
+    pub sample_format: u32,
+    /// Floats from one row to the next.
+    pub row_stride: u64,
+    pub data_offset: u64,
+    pub content_hash: [u8; 32],
+}
+
+/// Size, alignment and field offsets of [`FrameHeader`] as compiled into this binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderLayout {
+    pub size: u32,
+    pub align: u32,
+    pub offsets: Vec<u32>,
+}
+
+impl HeaderLayout {
+    pub fn this_build() -> Self {
+        HeaderLayout {
+            size: size_of::<FrameHeader>() as u32,
+            align: align_of::<FrameHeader>() as u32,
+            offsets: vec![
+                offset_of!(FrameHeader, magic) as u32,
+                offset_of!(FrameHeader, version) as u32,
+                offset_of!(FrameHeader, width) as u32,
+                offset_of!(FrameHeader, height) as u32,
+                offset_of!(FrameHeader, channels) as u32,
+                offset_of!(FrameHeader, sample_format) as u32,
+                offset_of!(FrameHeader, row_stride) as u32,
+                offset_of!(FrameHeader, data_offset) as u32,
+                offset_of!(FrameHeader, content_hash) as u32,
+            ],
+        }
+    }
+}
+
+/// Bytes one RGBA f32 frame of this size takes in a segment, header included.
+pub fn frame_bytes(width: u32, height: u32) -> u64 {
+    FRAME_DATA_OFFSET + width as u64 * height as u64 * 16
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShmError {
+    #[error("could not create shared memory of {bytes} bytes: {source} (is /dev/shm or memory full?)")]
+    Create { bytes: u64, source: io::Error },
+    #[error("could not map shared memory: {0}")]
+    Map(io::Error),
+    #[error("frame at offset {offset} does not fit in segment {segment} of {len} bytes")]
+    OutOfBounds { segment: u64, offset: u64, len: u64 },
+    #[error("no valid frame at offset {offset} of segment {segment}: {why}")]
+    BadFrame {
+        segment: u64,
+        offset: u64,
+        why: String,
+    },
+}
+
+/// A mapped shared-memory segment.
+pub struct Segment {
+    id: u64,
+    fd: OwnedFd,
+    map: MmapRaw,
+}
+
+// SAFETY: the mapping is plain shared memory; writers publish a frame before handing its
+// reference to anyone, and readers only read published frames.
+unsafe impl Send for Segment {}
+unsafe impl Sync for Segment {}
+
+impl Segment {
+    /// A new zero-filled segment backed by a memfd.
+    pub fn create(id: u64, len: u64) -> Result<Segment, ShmError> {
+        let create = || -> io::Result<OwnedFd> {
+            let fd = nix::sys::memfd::memfd_create(
+                c"dreamfx-frames",
+                nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
+            )?;
+            nix::unistd::ftruncate(&fd, len as i64)?;
+            Ok(fd)
+        };
+        let fd = create().map_err(|source| ShmError::Create { bytes: len, source })?;
+        Self::from_fd(id, fd, len)
+    }
+
+    /// Maps a segment whose fd arrived over the socket; checks it is at least `len` long.
+    pub fn from_fd(id: u64, fd: OwnedFd, len: u64) -> Result<Segment, ShmError> {
+        let st = nix::sys::stat::fstat(fd.as_fd()).map_err(|e| ShmError::Map(e.into()))?;
+        if (st.st_size as u64) < len || len == 0 {
+            return Err(ShmError::Map(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("segment is {} bytes, {} announced", st.st_size, len),
+            )));
+        }
+        let map = MmapOptions::new()
+            .len(len as usize)
+            .map_raw(fd.as_raw_fd())
+            .map_err(ShmError::Map)?;
+        Ok(Segment { id, fd, map })
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    pub fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.len() == 0
+    }
+    pub fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+
+    /// Writes a frame at `offset`. The caller owns that range (no reader sees it yet).
+    pub fn write_frame(
+        &self,
+        offset: u64,
+        width: u32,
+        height: u32,
+        pixels: &[f32],
+        content_hash: [u8; 32],
+    ) -> Result<(), ShmError> {
+        assert_eq!(pixels.len(), width as usize * height as usize * 4);
+        let dst = self.frame_pixels_mut(offset, width, height)?;
+        dst.copy_from_slice(pixels);
+        self.write_header(offset, width, height, content_hash)
+    }
+
+    /// The pixel area of a frame about to be written at `offset` (to fill it in place).
+    #[allow(clippy::mut_from_ref)]
+    pub fn frame_pixels_mut(
+        &self,
+        offset: u64,
+        width: u32,
+        height: u32,
+    ) -> Result<&mut [f32], ShmError> {
+        self.check_range(offset, frame_bytes(width, height))?;
+        let count = width as usize * height as usize * 4;
+        // SAFETY: in bounds (checked), aligned (mmap is page aligned, offsets are multiples of
+        // 64 + FRAME_DATA_OFFSET), and the caller owns this unpublished range.
+        Ok(unsafe {
+            std::slice::from_raw_parts_mut(
+                self.map.as_mut_ptr().add((offset + FRAME_DATA_OFFSET) as usize) as *mut f32,
+                count,
+            )
+        })
+    }
+
+    pub fn write_header(
+        &self,
+        offset: u64,
+        width: u32,
+        height: u32,
+        content_hash: [u8; 32],
+    ) -> Result<(), ShmError> {
+        self.check_range(offset, frame_bytes(width, height))?;
+        let header = FrameHeader {
+            magic: FRAME_MAGIC,
+            version: FRAME_HEADER_VERSION,
+            width,
+            height,
+            channels: 4,
+            sample_format: SAMPLE_F32,
+            row_stride: width as u64 * 4,
+            data_offset: FRAME_DATA_OFFSET,
+            content_hash,
+        };
+        // SAFETY: in bounds and 8-aligned (offsets are multiples of 64).
+        unsafe {
+            std::ptr::write(
+                self.map.as_mut_ptr().add(offset as usize) as *mut FrameHeader,
+                header,
+            )
+        };
+        Ok(())
+    }
+
+    /// Reads a published frame, checking its header against the segment's size.
+    pub fn read_frame(&self, offset: u64) -> Result<FrameView<'_>, ShmError> {
+        self.check_range(offset, FRAME_DATA_OFFSET)?;
+        if offset % 64 != 0 {
+            return Err(self.bad(offset, "offset not 64-byte aligned"));
+        }
+        // SAFETY: in bounds and aligned (checked above).
+        let header =
+            unsafe { std::ptr::read(self.map.as_ptr().add(offset as usize) as *const FrameHeader) };
+        if header.magic != FRAME_MAGIC || header.version != FRAME_HEADER_VERSION {
+            return Err(self.bad(offset, "wrong magic or header version"));
+        }
+        if header.channels != 4
+            || header.sample_format != SAMPLE_F32
+            || header.row_stride != header.width as u64 * 4
+            || header.data_offset != FRAME_DATA_OFFSET
+        {
+            return Err(self.bad(offset, "unsupported pixel layout"));
+        }
+        self.check_range(offset, frame_bytes(header.width, header.height))?;
+        let count = header.width as usize * header.height as usize * 4;
+        // SAFETY: in bounds (checked), aligned, published (read only).
+        let pixels = unsafe {
+            std::slice::from_raw_parts(
+                self.map.as_ptr().add((offset + FRAME_DATA_OFFSET) as usize) as *const f32,
+                count,
+            )
+        };
+        Ok(FrameView {
+            width: header.width,
+            height: header.height,
+            content_hash: header.content_hash,
+            pixels,
+        })
+    }
+
+    fn bad(&self, offset: u64, why: &str) -> ShmError {
+        ShmError::BadFrame {
+            segment: self.id,
+            offset,
+            why: why.into(),
+        }
+    }
+
+    fn check_range(&self, offset: u64, bytes: u64) -> Result<(), ShmError> {
+        match offset.checked_add(bytes) {
+            Some(end) if end <= self.len() => Ok(()),
+            _ => Err(ShmError::OutOfBounds {
+                segment: self.id,
+                offset,
+                len: self.len(),
+            }),
+        }
+    }
+}
+
+/// A frame in shared memory: RGBA f32, rows top-down, tightly packed.
+#[derive(Clone, Copy)]
+pub struct FrameView<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub content_hash: [u8; 32],
+    pub pixels: &'a [f32],
+}
+
+/// Hash of a frame's pixels: part of every job key that reads it.
+pub fn content_hash(width: u32, height: u32, pixels: &[f32]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(&width.to_le_bytes());
+    h.update(&height.to_le_bytes());
+    // SAFETY: f32 has no padding; reading its bytes is fine.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(pixels.as_ptr() as *const u8, std::mem::size_of_val(pixels))
+    };
+    h.update(bytes);
+    *h.finalize().as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_round_trips_through_a_second_mapping_of_the_same_fd() {
+        let seg = Segment::create(7, frame_bytes(3, 2)).unwrap();
+        let pixels: Vec<f32> = (0..24).map(|i| i as f32 * 0.5).collect();
+        seg.write_frame(0, 3, 2, &pixels, [9; 32]).unwrap();
+        let dup = seg.fd().try_clone().unwrap();
+        let other = Segment::from_fd(7, dup, seg.len()).unwrap();
+        let view = other.read_frame(0).unwrap();
+        assert_eq!((view.width, view.height), (3, 2));
+        assert_eq!(view.pixels, &pixels[..]);
+        assert_eq!(view.content_hash, [9; 32]);
+    }
+
+    #[test]
+    fn a_frame_that_does_not_fit_is_refused() {
+        let seg = Segment::create(1, 4096).unwrap();
+        assert!(matches!(
+            seg.write_frame(0, 100, 100, &vec![0.0; 40000], [0; 32]),
+            Err(ShmError::OutOfBounds { .. })
+        ));
+        assert!(matches!(seg.read_frame(0), Err(ShmError::BadFrame { .. })));
+        assert!(matches!(seg.read_frame(8192), Err(ShmError::OutOfBounds { .. })));
+    }
+
+    #[test]
+    fn announced_length_larger_than_the_fd_is_refused() {
+        let seg = Segment::create(1, 4096).unwrap();
+        let dup = seg.fd().try_clone().unwrap();
+        assert!(Segment::from_fd(1, dup, 1 << 20).is_err());
+    }
+}

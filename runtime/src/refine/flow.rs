@@ -1,0 +1,120 @@
+//! Dense coarse-to-fine optical flow: an image pyramid with iterative (warping) Lucas–Kanade
+//! updates, all in tensor ops and batched over image pairs. It runs on flicker-robust images:
+//! luminance with its local mean removed and its local contrast normalised, so a brightness
+//! change between the two frames (global or smooth local gain) does not look like motion.
+
+use super::ops::{blur, down2, gradients, in_frame, resize_flow, warp};
+use tch::{Kind, Tensor};
+
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// Stop adding pyramid levels when the smaller side would drop below this.
+    pub min_size: i64,
+    pub max_levels: usize,
+    /// LK iterations on the coarser levels and on the finest level.
+    pub iters_coarse: usize,
+    pub iters_fine: usize,
+    /// Gaussian LK window (pixels of the level).
+    pub window_sigma: f64,
+    /// Tikhonov regularisation of the 2×2 LK systems (normalised-image units).
+    pub lambda: f64,
+    /// Scale (pixels of the level) of the local mean / contrast normalisation.
+    pub norm_sigma: f64,
+    /// Pre-smoothing of the luminance before normalising (pixels of the level).
+    pub presmooth: f64,
+    /// Largest update per iteration (pixels of the level).
+    pub max_step: f64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            min_size: 20,
+            max_levels: 6,
+            iters_coarse: 4,
+            iters_fine: 3,
+            window_sigma: 2.5,
+            lambda: 0.02,
+            norm_sigma: 4.0,
+            presmooth: 0.7,
+            max_step: 1.0,
+        }
+    }
+}
+
+/// Local mean removal and contrast normalisation of a `[B, 1, h, w]` luminance image.
+pub fn normalise(y: &Tensor, cfg: &FlowConfig) -> Tensor {
+    let y = blur(y, cfg.presmooth);
+    let d = &y - blur(&y, cfg.norm_sigma);
+    let v = blur(&d.square(), cfg.norm_sigma);
+    // The floor keeps flat, noisy areas from being amplified into fake texture.
+    d / (v + 2e-4).sqrt()
+}
+
+/// Estimates, for every pair p, the flow `[P, 2, h, w]` with refs[p](x) ≈ tgts[p](x + flow(x)).
+/// `refs`, `tgts`: `[P, 1, h, w]` luminance. `on_level(level_done, levels)` is called after each
+/// pyramid level and may return false to stop (then `None` is returned).
+pub fn estimate(
+    refs: &Tensor,
+    tgts: &Tensor,
+    cfg: &FlowConfig,
+    on_level: &mut dyn FnMut(usize, usize) -> bool,
+) -> Option<Tensor> {
+    // Luminance pyramids, finest first.
+    let mut pr = vec![refs.shallow_clone()];
+    let mut pt = vec![tgts.shallow_clone()];
+    while pr.len() < cfg.max_levels {
+        let s = pr.last().unwrap().size();
+        if (s[2].min(s[3]) + 1) / 2 < cfg.min_size {
+            break;
+        }
+        let r = down2(pr.last().unwrap());
+        let t = down2(pt.last().unwrap());
+        pr.push(r);
+        pt.push(t);
+    }
+    let levels = pr.len();
+    let mut flow: Option<Tensor> = None;
+    for (done, l) in (0..levels).rev().enumerate() {
+        let r = normalise(&pr[l], cfg);
+        let t = normalise(&pt[l], cfg);
+        let s = r.size();
+        let (h, w) = (s[2], s[3]);
+        let mut f = match flow.take() {
+            None => Tensor::zeros([s[0], 2, h, w], (Kind::Float, r.device())),
+            Some(f) => resize_flow(&f, h, w),
+        };
+        let (rx, ry) = gradients(&r);
+        let iters = if l == 0 { cfg.iters_fine } else { cfg.iters_coarse };
+        for _ in 0..iters {
+            f = lk_step(&r, &rx, &ry, &t, &f, cfg);
+        }
+        flow = Some(f);
+        if !on_level(done + 1, levels) {
+            return None;
+        }
+    }
+    flow
+}
+
+fn lk_step(r: &Tensor, rx: &Tensor, ry: &Tensor, t: &Tensor, f: &Tensor, cfg: &FlowConfig) -> Tensor {
+    let tw = warp(t, f);
+    let (tx, ty) = gradients(&tw);
+    let ix = (rx + tx) * 0.5;
+    let iy = (ry + ty) * 0.5;
+    let it = tw - r;
+    // Pixels whose match left the frame do not vote.
+    let m = in_frame(f);
+    let prods = Tensor::cat(&[ix.square(), &ix * &iy, iy.square(), &ix * &it, &iy * &it], 1) * m;
+    let sums = blur(&prods, cfg.window_sigma);
+    let a11 = sums.narrow(1, 0, 1) + cfg.lambda;
+    let a12 = sums.narrow(1, 1, 1);
+    let a22 = sums.narrow(1, 2, 1) + cfg.lambda;
+    let b1 = sums.narrow(1, 3, 1);
+    let b2 = sums.narrow(1, 4, 1);
+    let det = &a11 * &a22 - a12.square();
+    let du = -(&a22 * &b1 - &a12 * &b2) / &det;
+    let dv = -(&a11 * &b2 - &a12 * &b1) / &det;
+    let step = Tensor::cat(&[du, dv], 1).clamp(-cfg.max_step, cfg.max_step);
+    f + step
+}

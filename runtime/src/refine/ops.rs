@@ -1,0 +1,126 @@
+//! Small tensor building blocks for Temporal Refine. Images are `[B, C, H, W]` float tensors.
+
+use tch::{Kind, Tensor};
+
+/// Rec. 709 luminance weights.
+pub const LUMA: [f64; 3] = [0.2126, 0.7152, 0.0722];
+
+/// `[B, 3, H, W]` → `[B, 1, H, W]` luminance.
+pub fn luma(rgb: &Tensor) -> Tensor {
+    rgb.narrow(1, 0, 1) * LUMA[0] + rgb.narrow(1, 1, 1) * LUMA[1] + rgb.narrow(1, 2, 1) * LUMA[2]
+}
+
+fn gaussian_kernel(sigma: f64) -> Vec<f32> {
+    let r = (3.0 * sigma).ceil().max(1.0) as i64;
+    let mut k: Vec<f64> = (-r..=r).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp()).collect();
+    let s: f64 = k.iter().sum();
+    k.iter_mut().for_each(|v| *v /= s);
+    k.into_iter().map(|v| v as f32).collect()
+}
+
+/// Separable depthwise 1-D convolution along W (`horizontal`) or H, replicate-padded.
+fn conv1d_sep(x: &Tensor, k: &[f32], horizontal: bool) -> Tensor {
+    let c = x.size()[1];
+    let n = k.len() as i64;
+    let r = (n - 1) / 2;
+    let kt = Tensor::from_slice(k).to_device(x.device());
+    if horizontal {
+        let w = kt.view([1, 1, 1, n]).repeat([c, 1, 1, 1]);
+        x.replication_pad2d([r, r, 0, 0]).conv2d(&w, None::<Tensor>, [1, 1], [0, 0], [1, 1], c)
+    } else {
+        let w = kt.view([1, 1, n, 1]).repeat([c, 1, 1, 1]);
+        x.replication_pad2d([0, 0, r, r]).conv2d(&w, None::<Tensor>, [1, 1], [0, 0], [1, 1], c)
+    }
+}
+
+/// Gaussian blur with standard deviation `sigma` pixels (replicate borders).
+pub fn blur(x: &Tensor, sigma: f64) -> Tensor {
+    if sigma <= 0.0 {
+        return x.shallow_clone();
+    }
+    let k = gaussian_kernel(sigma);
+    conv1d_sep(&conv1d_sep(x, &k, true), &k, false)
+}
+
+/// 3×3 box mean (replicate borders).
+pub fn box3(x: &Tensor) -> Tensor {
+    x.replication_pad2d([1, 1, 1, 1]).avg_pool2d([3, 3], [1, 1], [0, 0], false, true, None::<i64>)
+}
+
+/// Halves the resolution by 2×2 averaging (odd sizes round up).
+pub fn down2(x: &Tensor) -> Tensor {
+    x.avg_pool2d([2, 2], [2, 2], [0, 0], true, false, None::<i64>)
+}
+
+/// Averages `f`×`f` blocks (odd sizes round up).
+pub fn down(x: &Tensor, f: i64) -> Tensor {
+    if f <= 1 {
+        return x.shallow_clone();
+    }
+    x.avg_pool2d([f, f], [f, f], [0, 0], true, false, None::<i64>)
+}
+
+/// Bilinear resize to `h`×`w` (pixel-centre aligned, i.e. `align_corners = false`).
+pub fn resize(x: &Tensor, h: i64, w: i64) -> Tensor {
+    let s = x.size();
+    if s[2] == h && s[3] == w {
+        return x.shallow_clone();
+    }
+    x.upsample_bilinear2d([h, w], false, None, None)
+}
+
+/// Resizes a flow field `[B, 2, h, w]` to `H`×`W`, scaling the vectors to the new pixel size.
+pub fn resize_flow(flow: &Tensor, h: i64, w: i64) -> Tensor {
+    let s = flow.size();
+    if s[2] == h && s[3] == w {
+        return flow.shallow_clone();
+    }
+    let up = resize(flow, h, w);
+    let sx = w as f64 / s[3] as f64;
+    let sy = h as f64 / s[2] as f64;
+    Tensor::cat(&[up.narrow(1, 0, 1) * sx, up.narrow(1, 1, 1) * sy], 1)
+}
+
+/// Sampling positions x + flow, in pixels: returns (px, py), each `[B, h, w]`.
+fn positions(flow: &Tensor) -> (Tensor, Tensor) {
+    let s = flow.size();
+    let (h, w) = (s[2], s[3]);
+    let opts = (Kind::Float, flow.device());
+    let xs = Tensor::arange(w, opts).view([1, 1, w]);
+    let ys = Tensor::arange(h, opts).view([1, h, 1]);
+    (flow.select(1, 0) + xs, flow.select(1, 1) + ys)
+}
+
+/// Bilinear backward warp: out(x) = img(x + flow(x)); borders replicate.
+/// `img` `[B, C, h, w]`, `flow` `[B, 2, h, w]` in pixels.
+pub fn warp(img: &Tensor, flow: &Tensor) -> Tensor {
+    let s = flow.size();
+    let (h, w) = (s[2] as f64, s[3] as f64);
+    let (px, py) = positions(flow);
+    let gx = px * (2.0 / w) + (1.0 / w - 1.0);
+    let gy = py * (2.0 / h) + (1.0 / h - 1.0);
+    let grid = Tensor::stack(&[gx, gy], 3);
+    img.grid_sampler_2d(&grid, 0, 1, false)
+}
+
+/// `[B, 1, h, w]` mask (1.0 / 0.0): x + flow(x) lies inside the frame.
+pub fn in_frame(flow: &Tensor) -> Tensor {
+    let s = flow.size();
+    let (h, w) = (s[2] as f64, s[3] as f64);
+    let (px, py) = positions(flow);
+    px.ge(-0.5)
+        .logical_and(&px.le(w - 0.5))
+        .logical_and(&py.ge(-0.5))
+        .logical_and(&py.le(h - 0.5))
+        .to_kind(Kind::Float)
+        .unsqueeze(1)
+}
+
+/// Central-difference gradients of a `[B, 1, h, w]` image: (d/dx, d/dy).
+pub fn gradients(x: &Tensor) -> (Tensor, Tensor) {
+    let kx = Tensor::from_slice(&[-0.5f32, 0.0, 0.5]).to_device(x.device()).view([1, 1, 1, 3]);
+    let ky = kx.view([1, 1, 3, 1]);
+    let gx = x.replication_pad2d([1, 1, 0, 0]).conv2d(&kx, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1);
+    let gy = x.replication_pad2d([0, 0, 1, 1]).conv2d(&ky, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1);
+    (gx, gy)
+}

@@ -1,0 +1,152 @@
+use super::metrics::{flicker_index, mean_psnr, psnr};
+use super::*;
+use crate::testclips::{ClipSpec, TestClip};
+
+fn go(_: f32) -> bool {
+    true
+}
+
+fn window(frames: &[Tensor], t: usize, r: usize) -> (Vec<Tensor>, usize) {
+    let lo = t.saturating_sub(r);
+    let hi = (t + r).min(frames.len() - 1);
+    (frames[lo..=hi].iter().map(|f| f.shallow_clone()).collect(), t - lo)
+}
+
+fn refine_clip(frames: &[Tensor], params: &RefineParams) -> Vec<Tensor> {
+    (0..frames.len())
+        .map(|t| {
+            let (w, c) = window(frames, t, params.radius);
+            refine(&w, c, params, &mut go).unwrap()
+        })
+        .collect()
+}
+
+fn small_clip(seed: u64, frames: usize) -> TestClip {
+    TestClip::generate(&ClipSpec::new(96, 64, frames, seed))
+}
+
+#[test]
+fn refine_lowers_flicker_and_raises_psnr() {
+    let clip = small_clip(3, 9);
+    let params = RefineParams { radius: 3, ..Default::default() };
+    let out = refine_clip(&clip.degraded, &params);
+    let (fi_in, fi_out) = (flicker_index(&clip.degraded), flicker_index(&out));
+    let (p_in, p_out) = (mean_psnr(&clip.degraded, &clip.clean), mean_psnr(&out, &clip.clean));
+    eprintln!("flicker {fi_in:.3} -> {fi_out:.3}, psnr {p_in:.2} -> {p_out:.2}");
+    assert!(fi_out < 0.5 * fi_in, "flicker {fi_in} -> {fi_out}");
+    assert!(p_out > p_in + 1.5, "psnr {p_in} -> {p_out}");
+    for f in &out {
+        assert_eq!(f.size(), vec![4, 64, 96]);
+        assert_eq!(f.kind(), Kind::Float);
+    }
+}
+
+#[test]
+fn strength_zero_is_passthrough() {
+    let clip = small_clip(4, 5);
+    let params = RefineParams { radius: 2, strength: 0.0, ..Default::default() };
+    let out = refine(&clip.degraded, 2, &params, &mut go).unwrap();
+    assert!(out.equal(&clip.degraded[2]));
+}
+
+#[test]
+fn static_scene_comes_back_unchanged_but_denoised() {
+    let mut spec = ClipSpec::new(96, 64, 5, 5).static_scene();
+    spec.global_flicker = 0.0;
+    spec.local_flicker = 0.0;
+    let clip = TestClip::generate(&spec);
+    let params = RefineParams { radius: 2, detail: 0.0, ..Default::default() };
+    let out = refine(&clip.degraded, 2, &params, &mut go).unwrap();
+    let p_in = psnr(&clip.degraded[2], &clip.clean[2]);
+    let p_out = psnr(&out, &clip.clean[2]);
+    eprintln!("static psnr {p_in:.2} -> {p_out:.2}");
+    // Five frames of independent noise: close to the clean frame, much closer than the input.
+    assert!(p_out > p_in + 4.0, "psnr {p_in} -> {p_out}");
+    let diff = (&out - &clip.clean[2]).abs().narrow(0, 0, 3).mean(Kind::Float).double_value(&[]);
+    assert!(diff < 0.01, "mean abs diff {diff}");
+    assert!(out.narrow(0, 3, 1).equal(&clip.degraded[2].narrow(0, 3, 1)));
+}
+
+#[test]
+fn deterministic() {
+    let clip = small_clip(6, 5);
+    let params = RefineParams { radius: 2, ..Default::default() };
+    let a = refine(&clip.degraded, 2, &params, &mut go).unwrap();
+    // Another call in between must not matter (no state between calls).
+    let _ = refine(&clip.degraded, 1, &params, &mut go).unwrap();
+    let b = refine(&clip.degraded, 2, &params, &mut go).unwrap();
+    assert!(a.equal(&b));
+}
+
+#[test]
+fn cancellation() {
+    let clip = small_clip(7, 5);
+    let params = RefineParams { radius: 2, ..Default::default() };
+    for stop_after in 0..4 {
+        let mut calls = 0;
+        let mut cb = |_: f32| {
+            calls += 1;
+            calls <= stop_after
+        };
+        let r = refine(&clip.degraded, 2, &params, &mut cb);
+        assert!(matches!(r, Err(RefineError::Cancelled)), "stop after {stop_after}: {r:?}");
+    }
+    let mut seen = Vec::new();
+    let _ = refine(&clip.degraded, 2, &params, &mut |f| {
+        seen.push(f);
+        true
+    })
+    .unwrap();
+    assert!(seen.len() >= 5 && seen.windows(2).all(|p| p[0] <= p[1]), "{seen:?}");
+}
+
+#[test]
+fn bad_input() {
+    let a = Tensor::zeros([4, 16, 16], (Kind::Float, tch::Device::Cpu));
+    let b = Tensor::zeros([4, 16, 18], (Kind::Float, tch::Device::Cpu));
+    let c = Tensor::zeros([3, 16, 16], (Kind::Float, tch::Device::Cpu));
+    let p = RefineParams::default();
+    let bad = |r: Result<Tensor, RefineError>| matches!(r, Err(RefineError::BadInput(_)));
+    assert!(bad(refine(&[a.shallow_clone(), b], 0, &p, &mut go)));
+    assert!(bad(refine(&[], 0, &p, &mut go)));
+    assert!(bad(refine(&[a.shallow_clone()], 1, &p, &mut go)));
+    assert!(bad(refine(&[c], 0, &p, &mut go)));
+    let int = Tensor::zeros([4, 16, 16], (Kind::Int, tch::Device::Cpu));
+    assert!(bad(refine(&[a.shallow_clone(), int], 0, &p, &mut go)));
+}
+
+#[test]
+fn flow_view_matches_known_translation() {
+    let mut spec = ClipSpec::new(96, 64, 2, 8);
+    spec.zoom = 0.0;
+    spec.rotation = 0.0;
+    spec.speed = 2.3;
+    let clip = TestClip::generate(&spec);
+    let truth = clip.true_flow(0, 1);
+    let params = RefineParams { radius: 1, output: RefineOutput::Flow, ..Default::default() };
+    let vis = refine(&clip.degraded, 0, &params, &mut go).unwrap();
+    assert_eq!(vis.size(), vec![4, 64, 96]);
+    let flow = (vis.narrow(0, 0, 2) - 0.5) * (2.0 * FLOW_VIEW_RANGE);
+    // Compare away from the borders (content entering the frame has no match).
+    let inner = |t: &Tensor| t.narrow(1, 8, 48).narrow(2, 8, 80);
+    let err = (inner(&flow) - inner(&truth)).square().sum_dim_intlist(0, false, Kind::Float).sqrt();
+    let mean_err = err.mean(Kind::Float).double_value(&[]);
+    let med_err = err.median().double_value(&[]);
+    let t = inner(&truth).mean_dim(&[1i64, 2][..], false, Kind::Float);
+    let e = inner(&flow).mean_dim(&[1i64, 2][..], false, Kind::Float);
+    eprintln!("true mean flow {:?}, estimated {:?}, mean err {mean_err:.3}, median {med_err:.3}", Vec::<f64>::try_from(&t).unwrap(), Vec::<f64>::try_from(&e).unwrap());
+    assert!(med_err < 0.25 && mean_err < 0.35, "flow error mean {mean_err} median {med_err}");
+}
+
+#[test]
+fn clips_are_seeded() {
+    let a = small_clip(1, 2);
+    let b = small_clip(1, 2);
+    let c = small_clip(2, 2);
+    assert!(a.degraded[1].equal(&b.degraded[1]));
+    assert!(!a.degraded[1].equal(&c.degraded[1]));
+    // Known motion: the clean frame 1 warped onto frame 0 matches frame 0.
+    let (w, valid) = a.warp_known(&a.clean[1], 1, 0);
+    let err = ((w - &a.clean[0]).narrow(0, 0, 3).square() * valid).mean(Kind::Float).double_value(&[]) * 255.0 * 255.0;
+    assert!(err < 60.0, "{err}");
+}
