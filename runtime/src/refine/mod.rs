@@ -211,6 +211,8 @@ struct Core<'a> {
 impl Core<'_> {
     fn run(&self, should_continue: &mut dyn FnMut(f32) -> bool) -> Result<Tensor, RefineError> {
         let tu = self.tuning;
+        let t0 = std::time::Instant::now();
+        let tm = |what: &str| if std::env::var_os("DREAMFX_REFINE_TIMING").is_some() { eprintln!("{what}: {:.3}", t0.elapsed().as_secs_f64()) };
         let n = self.window.len();
         let c = self.c;
         let rgb: Vec<Tensor> = self.window.iter().map(|f| f.narrow(0, 0, 3)).collect();
@@ -241,6 +243,7 @@ impl Core<'_> {
         let xs_all = down(&x_all, fdown); // [N,3,h,w]
         let ssz = xs_all.size();
         let (h, w) = (ssz[2], ssz[3]);
+        tm("down");
         let ys_all = luma(&xs_all);
         let nb_idx = Tensor::from_slice(&nb.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(x_all.device());
         let y_c = ys_all.narrow(0, c as i64, 1).expand([k, 1, h, w], false);
@@ -257,6 +260,7 @@ impl Core<'_> {
             Some(f) if !cancelled => f,
             _ => return Err(RefineError::Cancelled),
         };
+        tm("flow");
         let ff = flows.narrow(0, 0, k); // centre → neighbour
         let fb = flows.narrow(0, k, k); // neighbour → centre
 
@@ -329,6 +333,7 @@ impl Core<'_> {
         let noise2 = noise2.max(1e-6);
         let photo = (-&d2 / (tu.photo_k * noise2)).exp();
 
+        tm("lowres");
         // 4. Blend weights at the working resolution.
         let tw = weights_tensor(&temporal_weights(self.offsets, self.params.radius, tu.temporal_sigma), &mask_s);
         let wgt = &mask_s * photo * &tw; // centre: mask 1, d2 0 → tw[c]
@@ -342,6 +347,7 @@ impl Core<'_> {
         if !should_continue(0.78) {
             return Err(RefineError::Cancelled);
         }
+        tm("mult");
         let ff_full = resize_flow(&ff, hh, ww);
         let x_nb = x_all.index_select(0, &nb_idx);
         let warped_full = warp(&x_nb, &ff_full); // [K,3,H,W]
@@ -349,11 +355,13 @@ impl Core<'_> {
         if !should_continue(0.9) {
             return Err(RefineError::Cancelled);
         }
+        tm("warp");
         let nb_mult = mult.index_select(0, &nb_idx);
         let acc = (warped_full * nb_mult).sum_dim_intlist(0, true, Kind::Float)
             + x_all.narrow(0, c as i64, 1) * mult.narrow(0, c as i64, 1);
         let r = acc / (wsum + 1e-6);
         let r = self.sharpen(&r).squeeze_dim(0);
+        tm("done");
         if !should_continue(1.0) {
             return Err(RefineError::Cancelled);
         }

@@ -1,0 +1,131 @@
+//! Turns an effect's declarative description into OFX descriptors.
+use dreamfx_host_adapter::effect::Effect;
+use dreamfx_host_adapter::sys::*;
+use dreamfx_host_adapter::Error;
+use dreamfx_protocol::effects::{Context, EffectSpec, ParamKind, GROUPING};
+
+pub fn context_name(c: Context) -> &'static std::ffi::CStr {
+    match c {
+        Context::Filter => kOfxImageEffectContextFilter,
+        Context::General => kOfxImageEffectContextGeneral,
+        Context::Generator => kOfxImageEffectContextGenerator,
+    }
+}
+
+/// kOfxActionDescribe: the plugin-wide properties.
+pub fn describe(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
+    let p = effect.props()?;
+    p.set_string(kOfxPropLabel, 0, spec.label)?;
+    p.set_string(kOfxImageEffectPluginPropGrouping, 0, GROUPING)?;
+    // Optional in older hosts: ignore a refusal.
+    let _ = p.set_string(kOfxPropPluginDescription, 0, spec.description);
+    for (i, c) in spec.contexts.iter().enumerate() {
+        p.set_cstr(kOfxImageEffectPropSupportedContexts, i as i32, context_name(*c))?;
+    }
+    for (i, d) in [kOfxBitDepthByte, kOfxBitDepthShort, kOfxBitDepthHalf, kOfxBitDepthFloat]
+        .iter()
+        .enumerate()
+    {
+        p.set_cstr(kOfxImageEffectPropSupportedPixelDepths, i as i32, d)?;
+    }
+    p.set_int(kOfxImageEffectPropTemporalClipAccess, 0, spec.temporal_clip_access as i32)?;
+    // Flow needs whole frames: no tiles. Render calls may come from any thread at once.
+    p.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+    p.set_int(kOfxImageEffectPropSupportsMultiResolution, 0, 1)?;
+    p.set_int(kOfxImageEffectPropSupportsMultipleClipDepths, 0, 0)?;
+    p.set_cstr(kOfxImageEffectPluginRenderThreadSafety, 0, kOfxImageEffectRenderFullySafe)?;
+    p.set_int(kOfxImageEffectPluginPropHostFrameThreading, 0, 0)?;
+    p.set_int(kOfxImageEffectPluginPropSingleInstance, 0, 0)?;
+    Ok(())
+}
+
+/// kOfxImageEffectActionDescribeInContext: clips and parameters.
+pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
+    for clip in spec.clips {
+        let c = effect.define_clip(clip.name)?;
+        c.set_cstr(kOfxImageEffectPropSupportedComponents, 0, kOfxImageComponentRGBA)?;
+        c.set_cstr(kOfxImageEffectPropSupportedComponents, 1, kOfxImageComponentRGB)?;
+        c.set_int(kOfxImageEffectPropTemporalClipAccess, 0, spec.temporal_clip_access as i32)?;
+        c.set_int(kOfxImageClipPropOptional, 0, clip.optional as i32)?;
+        c.set_int(kOfxImageClipPropIsMask, 0, clip.is_mask as i32)?;
+        c.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+    }
+    let out = effect.define_clip("Output")?;
+    out.set_cstr(kOfxImageEffectPropSupportedComponents, 0, kOfxImageComponentRGBA)?;
+    out.set_cstr(kOfxImageEffectPropSupportedComponents, 1, kOfxImageComponentRGB)?;
+    out.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+
+    let params = effect.params()?;
+    let mut groups: Vec<&str> = Vec::new();
+    for spec in spec.params {
+        if let Some(g) = spec.group {
+            if !groups.contains(&g) {
+                let gp = params.define(kOfxParamTypeGroup, g)?;
+                gp.set_string(kOfxPropLabel, 0, &capitalise(g))?;
+                groups.push(g);
+            }
+        }
+        let kind = match spec.kind {
+            ParamKind::Double { .. } => kOfxParamTypeDouble,
+            ParamKind::Int { .. } => kOfxParamTypeInteger,
+            ParamKind::Bool { .. } => kOfxParamTypeBoolean,
+            ParamKind::Choice { .. } => kOfxParamTypeChoice,
+            ParamKind::PushButton => kOfxParamTypePushButton,
+        };
+        let p = params.define(kind, spec.name)?;
+        p.set_string(kOfxPropLabel, 0, spec.label)?;
+        p.set_string(kOfxParamPropHint, 0, spec.hint)?;
+        p.set_string(kOfxParamPropScriptName, 0, spec.name)?;
+        if let Some(g) = spec.group {
+            p.set_string(kOfxParamPropParent, 0, g)?;
+        }
+        match spec.kind {
+            ParamKind::Double {
+                default,
+                min,
+                max,
+                display_min,
+                display_max,
+            } => {
+                p.set_double(kOfxParamPropDefault, 0, default)?;
+                p.set_double(kOfxParamPropMin, 0, min)?;
+                p.set_double(kOfxParamPropMax, 0, max)?;
+                p.set_double(kOfxParamPropDisplayMin, 0, display_min)?;
+                p.set_double(kOfxParamPropDisplayMax, 0, display_max)?;
+                let _ = p.set_cstr(kOfxParamPropDoubleType, 0, kOfxParamDoubleTypePlain);
+            }
+            ParamKind::Int {
+                default,
+                min,
+                max,
+                display_min,
+                display_max,
+            } => {
+                p.set_int(kOfxParamPropDefault, 0, default as i32)?;
+                p.set_int(kOfxParamPropMin, 0, min as i32)?;
+                p.set_int(kOfxParamPropMax, 0, max as i32)?;
+                p.set_int(kOfxParamPropDisplayMin, 0, display_min as i32)?;
+                p.set_int(kOfxParamPropDisplayMax, 0, display_max as i32)?;
+            }
+            ParamKind::Bool { default } => p.set_int(kOfxParamPropDefault, 0, default as i32)?,
+            ParamKind::Choice { options, default } => {
+                for (i, o) in options.iter().enumerate() {
+                    p.set_string(kOfxParamPropChoiceOption, i as i32, o)?;
+                }
+                p.set_int(kOfxParamPropDefault, 0, default as i32)?;
+            }
+            ParamKind::PushButton => {}
+        }
+        if spec.in_job() {
+            p.set_int(kOfxParamPropAnimates, 0, spec.animates as i32)?;
+        }
+    }
+    Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

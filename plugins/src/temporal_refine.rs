@@ -1,0 +1,266 @@
+//! Temporal Refine inside the host: gathers t−radius … t+radius from the Source clip, sends
+//! them with the parameters sampled at t to the runtime, and writes the answer to Output.
+use dreamfx_host_adapter::effect::Effect;
+use dreamfx_host_adapter::pixels::{read_into, write_from, Rect};
+use dreamfx_host_adapter::sys::*;
+use dreamfx_host_adapter::{ActionCall, Error, Reply};
+use dreamfx_protocol::client::{ClientError, InputFrame, RenderHooks};
+use dreamfx_protocol::effects::{ParamKind, TEMPORAL_REFINE};
+use dreamfx_protocol::job::{Job, ParamValue};
+
+use crate::{describe, runtime_link};
+
+const SPEC: &dreamfx_protocol::effects::EffectSpec = &TEMPORAL_REFINE;
+
+pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
+    let a = call.action;
+    if a == kOfxActionLoad || a == kOfxActionUnload {
+        return Ok(Reply::Ok);
+    }
+    if a == kOfxActionDescribe {
+        describe::describe(&Effect::from_raw(call.handle)?, SPEC)?;
+        return Ok(Reply::Ok);
+    }
+    if a == kOfxImageEffectActionDescribeInContext {
+        describe::describe_in_context(&Effect::from_raw(call.handle)?, SPEC)?;
+        return Ok(Reply::Ok);
+    }
+    let effect = Effect::from_raw(call.handle)?;
+    if a == kOfxActionCreateInstance || a == kOfxActionDestroyInstance {
+        return Ok(Reply::Ok);
+    }
+    if a == kOfxImageEffectActionRender {
+        return render(&effect, call);
+    }
+    if a == kOfxImageEffectActionGetFramesNeeded {
+        let t = call.in_args.get_double(kOfxPropTime, 0)?;
+        let r = radius_at(&effect, t)? as f64;
+        call.out_args
+            .set_doubles(c"OfxImageClipPropFrameRange_Source", &[t - r, t + r])?;
+        return Ok(Reply::Ok);
+    }
+    if a == kOfxImageEffectActionGetRegionsOfInterest {
+        // Flow needs the whole neighbouring frames, whatever the render window.
+        let source = effect.clip("Source")?;
+        let rod = source
+            .props()
+            .get_doubles::<4>(kOfxImagePropRegionOfDefinition)
+            .or_else(|_| call.in_args.get_doubles::<4>(kOfxImageEffectPropRegionOfDefinition));
+        if let Ok(rod) = rod {
+            call.out_args.set_doubles(c"OfxImageClipPropRoI_Source", &rod)?;
+            return Ok(Reply::Ok);
+        }
+        return Ok(Reply::Default);
+    }
+    if a == kOfxImageEffectActionIsIdentity {
+        let t = call.in_args.get_double(kOfxPropTime, 0)?;
+        let strength = effect.params()?.param("strength")?.double_at(t)?;
+        if strength <= 0.0 {
+            call.out_args.set_string(kOfxPropName, 0, "Source")?;
+            call.out_args.set_double(kOfxPropTime, 0, t)?;
+            return Ok(Reply::Ok);
+        }
+        return Ok(Reply::Default);
+    }
+    if a == kOfxImageEffectActionGetClipPreferences {
+        // Output follows Source; the filter never changes premultiplication or frame rate.
+        let source = effect.clip("Source")?;
+        if let Ok(premult) = source.props().get_string(kOfxImageEffectPropPreMultiplication, 0) {
+            call.out_args
+                .set_string(kOfxImageEffectPropPreMultiplication, 0, &premult)?;
+        }
+        call.out_args.set_int(kOfxImageEffectFrameVarying, 0, 0)?;
+        return Ok(Reply::Ok);
+    }
+    if a == kOfxActionInstanceChanged {
+        let name = call.in_args.get_string(kOfxPropName, 0).unwrap_or_default();
+        if name == "clearCache" {
+            // A button press never fetches images: it only tells the runtime.
+            match runtime_link::acquire().and_then(|mut c| {
+                c.purge_cache()?;
+                runtime_link::release(c);
+                Ok(())
+            }) {
+                Ok(()) => effect.set_persistent_message(None),
+                Err(e) => effect.set_persistent_message(Some((kOfxMessageError, &e.to_string()))),
+            }
+            return Ok(Reply::Ok);
+        }
+        return Ok(Reply::Default);
+    }
+    if a == kOfxActionPurgeCaches {
+        runtime_link::reset();
+        return Ok(Reply::Ok);
+    }
+    if a == kOfxImageEffectActionBeginSequenceRender
+        || a == kOfxImageEffectActionEndSequenceRender
+        || a == kOfxActionBeginInstanceChanged
+        || a == kOfxActionEndInstanceChanged
+    {
+        return Ok(Reply::Ok);
+    }
+    Ok(Reply::Default)
+}
+
+fn radius_at(effect: &Effect, t: f64) -> Result<i64, Error> {
+    let (lo, hi) = match SPEC.param("radius").map(|p| p.kind) {
+        Some(ParamKind::Int { min, max, .. }) => (min, max),
+        _ => (1, 15),
+    };
+    Ok((effect.params()?.param("radius")?.int_at(t)? as i64).clamp(lo, hi))
+}
+
+/// Every parameter that shapes the pixels, sampled at `t`, in the effect's declared order.
+fn params_at(effect: &Effect, t: f64) -> Result<Vec<(String, ParamValue)>, Error> {
+    let params = effect.params()?;
+    let mut out = Vec::new();
+    for spec in SPEC.params.iter().filter(|p| p.in_job()) {
+        let p = params.param(spec.name)?;
+        let v = match spec.kind {
+            ParamKind::Double { .. } => ParamValue::Double(p.double_at(t)?),
+            ParamKind::Int { .. } => ParamValue::Int(p.int_at(t)? as i64),
+            ParamKind::Bool { .. } => ParamValue::Bool(p.int_at(t)? != 0),
+            ParamKind::Choice { .. } => ParamValue::Choice(p.int_at(t)?.max(0) as u32),
+            ParamKind::PushButton => continue,
+        };
+        out.push((spec.name.to_string(), v));
+    }
+    Ok(out)
+}
+
+struct Hooks<'a> {
+    effect: &'a Effect,
+    cancelled_by_user: bool,
+}
+
+impl RenderHooks for Hooks<'_> {
+    fn progress(&mut self, fraction: f32) {
+        if !self.effect.progress_update(fraction as f64) {
+            self.cancelled_by_user = true;
+        }
+    }
+    fn should_abort(&mut self) -> bool {
+        self.cancelled_by_user || self.effect.aborted()
+    }
+}
+
+fn render(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
+    let t = call.in_args.get_double(kOfxPropTime, 0)?;
+    let result = render_frame(effect, call, t);
+    match &result {
+        Ok(_) => effect.set_persistent_message(None),
+        Err(e) if e.status == kOfxStatFailed => {
+            effect.set_persistent_message(Some((kOfxMessageError, &e.message)))
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+fn render_frame(effect: &Effect, call: &ActionCall<'_>, t: f64) -> Result<Reply, Error> {
+    let [wx1, wy1, wx2, wy2] = call.in_args.get_ints::<4>(kOfxImageEffectPropRenderWindow)?;
+    let window = Rect {
+        x1: wx1,
+        y1: wy1,
+        x2: wx2,
+        y2: wy2,
+    };
+    let radius = radius_at(effect, t)?;
+    let source = effect.clip("Source")?;
+    let output = effect.clip("Output")?;
+    let (first, last) = source.frame_range().unwrap_or((f64::MIN, f64::MAX));
+
+    let centre_image = source
+        .image(t, None)?
+        .ok_or_else(|| Error::failed(format!("Temporal Refine: the Source has no frame at {t}")))?;
+    let bounds = centre_image.desc().bounds;
+    let (w, h) = (bounds.width() as u32, bounds.height() as u32);
+    let mut frames: Vec<Vec<f32>> = Vec::new();
+    let mut centre = 0;
+    for dt in -radius..=radius {
+        let time = t + dt as f64;
+        if time < first || time > last {
+            continue;
+        }
+        let owned;
+        let image = if dt == 0 {
+            &centre_image
+        } else {
+            match source.image(time, None)? {
+                Some(img) if img.desc().bounds == bounds => {
+                    owned = img;
+                    &owned
+                }
+                // A neighbour of another size or missing (cut, gap): refine without it.
+                _ => continue,
+            }
+        };
+        if effect.aborted() {
+            return Err(Error::status(kOfxStatOK, "aborted"));
+        }
+        let mut pixels = vec![0f32; w as usize * h as usize * 4];
+        // SAFETY: the host owns the image memory as described until the image is released.
+        unsafe { read_into(image.desc(), bounds, &mut pixels) }
+            .map_err(|e| Error::failed(format!("Temporal Refine: source frame at {time}: {e}")))?;
+        if dt == 0 {
+            centre = frames.len();
+        }
+        frames.push(pixels);
+    }
+    drop(centre_image);
+
+    let job = Job {
+        effect: SPEC.id.into(),
+        effect_version: SPEC.algorithm_version,
+        params: params_at(effect, t)?,
+        width: w,
+        height: h,
+        inputs: Vec::new(),
+        centre: centre as u32,
+    };
+    let inputs: Vec<InputFrame<'_>> = frames
+        .iter()
+        .map(|p| InputFrame {
+            width: w,
+            height: h,
+            pixels: p,
+        })
+        .collect();
+
+    effect.progress_start("Temporal Refine");
+    let mut hooks = Hooks {
+        effect,
+        cancelled_by_user: false,
+    };
+    let outcome = runtime_link::acquire().and_then(|mut conn| {
+        let result = conn.render(&job, &inputs, &mut hooks).map(|frame| {
+            let out = output
+                .image(t, None)
+                .and_then(|img| img.ok_or_else(|| Error::failed("the host gave no output image")))
+                .and_then(|img| {
+                    // SAFETY: the host owns the output image memory until it is released.
+                    unsafe { write_from(img.desc(), bounds, frame.pixels) }
+                        .map_err(|e| Error::failed(format!("writing the output: {e}")))
+                });
+            let _ = window;
+            out
+        });
+        match &result {
+            Ok(_) | Err(ClientError::RenderFailed(_)) | Err(ClientError::Cancelled) => {
+                runtime_link::release(conn)
+            }
+            // The connection is dead or confused: drop it, and the rest of the pool with it
+            // when the runtime itself went away.
+            Err(ClientError::RuntimeGone { .. }) => runtime_link::reset(),
+            Err(_) => {}
+        }
+        result
+    });
+    effect.progress_end();
+    match outcome {
+        Ok(Ok(())) => Ok(Reply::Ok),
+        Ok(Err(e)) => Err(e),
+        Err(ClientError::Cancelled) => Err(Error::status(kOfxStatOK, "render aborted")),
+        Err(e) => Err(Error::failed(format!("Temporal Refine: {e}"))),
+    }
+}
