@@ -244,21 +244,17 @@ impl Connection {
             .iter()
             .map(|f| content_hash(f.width, f.height, f.pixels))
             .collect();
-        let (refs, new_segment) = self.upload(inputs)?;
         let request = self.next_request;
         self.next_request += 1;
-        let fds: Vec<_> = new_segment
-            .map(|_| self.upload.as_ref().unwrap().fd().as_raw_fd())
-            .into_iter()
-            .collect();
+        // First ask without pixels: a cached frame needs no upload.
         self.channel.send(
             &ClientMsg::Render {
                 request,
-                job,
-                inputs: refs,
-                new_segment,
+                job: job.clone(),
+                inputs: vec![],
+                new_segment: None,
             },
-            &fds,
+            &[],
         )?;
         let mut cancelled = false;
         loop {
@@ -270,6 +266,25 @@ impl Connection {
                 continue;
             };
             match msg {
+                ServerMsg::NeedInputs { request: r } if r == request && !cancelled => {
+                    let (refs, new_segment) = self.upload(inputs)?;
+                    let fds: Vec<_> = new_segment
+                        .map(|_| self.upload.as_ref().unwrap().fd().as_raw_fd())
+                        .into_iter()
+                        .collect();
+                    self.channel.send(
+                        &ClientMsg::Render {
+                            request,
+                            job: job.clone(),
+                            inputs: refs,
+                            new_segment,
+                        },
+                        &fds,
+                    )?;
+                }
+                ServerMsg::NeedInputs { request: r } if r == request => {
+                    return Err(ClientError::Cancelled)
+                }
                 ServerMsg::Progress { request: r, fraction } if r == request => {
                     hooks.progress(fraction)
                 }

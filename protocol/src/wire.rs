@@ -26,7 +26,10 @@ pub enum ClientMsg {
         header_layout: HeaderLayout,
         client: String,
     },
-    /// Input frames are in upload segments; a segment new to this connection comes with its fd.
+    /// Asks for a job's frame. `job.inputs` names the input frames by content hash; `inputs`
+    /// may be empty, and the runtime then answers from its cache or with `NeedInputs`, so a
+    /// cached frame costs no upload. Otherwise `inputs` are in an upload segment (a segment new
+    /// to this connection comes with its fd).
     Render {
         request: u64,
         job: Job,
@@ -58,6 +61,10 @@ pub enum ServerMsg {
     Progress {
         request: u64,
         fraction: f32,
+    },
+    /// Not cached: send the request again with its input frames.
+    NeedInputs {
+        request: u64,
     },
     /// The result lives in a runtime-owned segment; its fd comes along the first time this
     /// connection sees it.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use dreamfx_protocol::effects;
 use dreamfx_protocol::job::{Job, JobKey};
-use dreamfx_protocol::shm::{frame_bytes, HeaderLayout, Segment};
+use dreamfx_protocol::shm::{content_hash, frame_bytes, HeaderLayout, Segment};
 use dreamfx_protocol::wire::{
     Channel, ClientMsg, FrameRef, RuntimeStatus, SegmentInfo, ServerMsg, WireError,
 };
@@ -295,14 +295,17 @@ impl Runtime {
         let spec = effects::by_id(&job.effect)
             .ok_or_else(|| format!("unknown effect {}", job.effect))?;
         spec.validate(&job)?;
-        if inputs.len() != job.inputs.len() || inputs.is_empty() {
+        if job.inputs.is_empty() {
+            return Err("the job names no input frames".into());
+        }
+        if !inputs.is_empty() && inputs.len() != job.inputs.len() {
             return Err(format!(
                 "{} input frames sent for {} declared",
                 inputs.len(),
                 job.inputs.len()
             ));
         }
-        if job.centre as usize >= inputs.len() {
+        if job.centre as usize >= job.inputs.len() {
             return Err(format!("centre frame {} out of range", job.centre));
         }
         let key = job.key(&self.engine.identity(&job));
@@ -320,6 +323,11 @@ impl Runtime {
             job.waiters.push(waiter);
             return Ok(());
         }
+        if inputs.is_empty() {
+            drop(in_flight);
+            client.send(&ServerMsg::NeedInputs { request });
+            return Ok(());
+        }
         // Copy the inputs out now: the client may reuse its upload segment once answered.
         let mut frames = Vec::with_capacity(inputs.len());
         for r in inputs {
@@ -327,6 +335,10 @@ impl Runtime {
                 .get(&r.segment)
                 .ok_or_else(|| format!("unknown upload segment {}", r.segment))?;
             let view = seg.read_frame(r.offset).map_err(|e| e.to_string())?;
+            let hash = content_hash(view.width, view.height, view.pixels);
+            if hash != job.inputs[frames.len()] {
+                return Err("an input frame does not match its content hash".into());
+            }
             if (view.width, view.height) != (job.width, job.height) {
                 return Err(format!(
                     "input frame is {}x{} but the job is {}x{}",

@@ -3,7 +3,7 @@
 //! luminance with its local mean removed and its local contrast normalised, so a brightness
 //! change between the two frames (global or smooth local gain) does not look like motion.
 
-use super::ops::{blur, down2, gradients, in_frame, resize_flow, warp};
+use super::ops::{blur, down2, fast_blur, gradients, in_frame, resize_flow, warp};
 use tch::{Kind, Tensor};
 
 #[derive(Clone, Debug)]
@@ -45,8 +45,8 @@ impl Default for FlowConfig {
 /// Local mean removal and contrast normalisation of a `[B, 1, h, w]` luminance image.
 pub fn normalise(y: &Tensor, cfg: &FlowConfig) -> Tensor {
     let y = blur(y, cfg.presmooth);
-    let d = &y - blur(&y, cfg.norm_sigma);
-    let v = blur(&d.square(), cfg.norm_sigma);
+    let d = &y - fast_blur(&y, cfg.norm_sigma);
+    let v = fast_blur(&d.square(), cfg.norm_sigma);
     // The floor keeps flat, noisy areas from being amplified into fake texture.
     d / (v + 2e-4).sqrt()
 }
@@ -106,7 +106,7 @@ fn lk_step(r: &Tensor, rx: &Tensor, ry: &Tensor, t: &Tensor, f: &Tensor, cfg: &F
     // Pixels whose match left the frame do not vote.
     let m = in_frame(f);
     let prods = Tensor::cat(&[ix.square(), &ix * &iy, iy.square(), &ix * &it, &iy * &it], 1) * m;
-    let sums = blur(&prods, cfg.window_sigma);
+    let sums = fast_blur(&prods, cfg.window_sigma);
     let a11 = sums.narrow(1, 0, 1) + cfg.lambda;
     let a12 = sums.narrow(1, 1, 1);
     let a22 = sums.narrow(1, 2, 1) + cfg.lambda;
