@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian/Ubuntu machine with Rust and Python 3 needs for dreamfx:
+# ffmpeg (the comparison in the Temporal Refine report) and libtorch 2.13 from PyPI wheels.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo=none; fi
+  if [ "$sudo" != none ]; then
+    echo "installing ffmpeg from the distribution's packages..."
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ffmpeg >/dev/null \
+      || echo "warning: could not install ffmpeg; the quality report will leave out the ffmpeg row" >&2
+  else
+    echo "warning: ffmpeg missing and no root/sudo to install it; the quality report will leave out the ffmpeg row" >&2
+  fi
+fi
+bash "$root/scripts/fetch-libtorch.sh"
