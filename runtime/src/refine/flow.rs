@@ -78,6 +78,7 @@ pub fn estimate(
     for (done, l) in (0..levels).rev().enumerate() {
         let r = normalise(&pr[l], cfg);
         let t = normalise(&pt[l], cfg);
+        if std::env::var_os("DREAMFX_REFINE_TIMING").is_some() { eprintln!("  norm {l} {:?}", std::time::SystemTime::now()); }
         let s = r.size();
         let (h, w) = (s[2], s[3]);
         let mut f = match flow.take() {
@@ -89,6 +90,7 @@ pub fn estimate(
         for _ in 0..iters {
             f = lk_step(&r, &rx, &ry, &t, &f, cfg);
         }
+        if std::env::var_os("DREAMFX_REFINE_TIMING").is_some() { eprintln!("  level {l} {:?}", std::time::SystemTime::now()); }
         flow = Some(f);
         if !on_level(done + 1, levels) {
             return None;
