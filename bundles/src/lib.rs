@@ -157,10 +157,20 @@ fn info_plist() -> String {
 /// A 128×128 icon: a colour derived from the plugin id over a soft gradient, with three
 /// offset frames (the "temporal" look).
 fn icon(id: &str) -> image::RgbaImage {
-    let h = id.bytes().fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
-    let base = [(h & 0xff) as f32, ((h >> 8) & 0xff) as f32, ((h >> 16) & 0xff) as f32];
+    let h = id
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let base = [
+        (h & 0xff) as f32,
+        ((h >> 8) & 0xff) as f32,
+        ((h >> 16) & 0xff) as f32,
+    ];
     image::RgbaImage::from_fn(128, 128, |x, y| {
-        let mut c = [30.0 + y as f32 * 0.3, 30.0 + x as f32 * 0.2, 60.0 + y as f32 * 0.4];
+        let mut c = [
+            30.0 + y as f32 * 0.3,
+            30.0 + x as f32 * 0.2,
+            60.0 + y as f32 * 0.4,
+        ];
         for k in 0..3u32 {
             let (x0, y0) = (24 + k * 16, 24 + k * 16);
             if (x0..x0 + 56).contains(&x) && (y0..y0 + 56).contains(&y) {

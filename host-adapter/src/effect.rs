@@ -81,7 +81,9 @@ impl Effect {
         let mut p = std::ptr::null_mut();
         let n = cstring(name);
         ok(
-            unsafe { (self.suites.effect.clipGetHandle)(self.handle, n.as_ptr(), &mut clip, &mut p) },
+            unsafe {
+                (self.suites.effect.clipGetHandle)(self.handle, n.as_ptr(), &mut clip, &mut p)
+            },
             || format!("the host has no clip named {name}"),
         )?;
         Ok(Clip {
@@ -106,7 +108,13 @@ impl Effect {
                 let text = cstring(text);
                 if let Some(f) = s.message_v2.and_then(|m| m.setPersistentMessage) {
                     unsafe {
-                        f(self.handle, kind.as_ptr(), std::ptr::null(), fmt.as_ptr(), text.as_ptr())
+                        f(
+                            self.handle,
+                            kind.as_ptr(),
+                            std::ptr::null(),
+                            fmt.as_ptr(),
+                            text.as_ptr(),
+                        )
                     };
                 } else if let Some(f) = s
                     .message_v2
@@ -114,7 +122,13 @@ impl Effect {
                     .or_else(|| s.message_v1.and_then(|m| m.message))
                 {
                     unsafe {
-                        f(self.handle, kind.as_ptr(), std::ptr::null(), fmt.as_ptr(), text.as_ptr())
+                        f(
+                            self.handle,
+                            kind.as_ptr(),
+                            std::ptr::null(),
+                            fmt.as_ptr(),
+                            text.as_ptr(),
+                        )
                     };
                 } else {
                     log::error!("{}", text.to_string_lossy());
@@ -293,7 +307,9 @@ impl ParamSet {
         let mut p = std::ptr::null_mut();
         let n = cstring(name);
         ok(
-            unsafe { (self.suites.param.paramDefine)(self.handle, kind.as_ptr(), n.as_ptr(), &mut p) },
+            unsafe {
+                (self.suites.param.paramDefine)(self.handle, kind.as_ptr(), n.as_ptr(), &mut p)
+            },
             || format!("paramDefine({name}) failed"),
         )?;
         Ok(PropSet::new(p, self.suites.property))
@@ -325,7 +341,9 @@ impl Param {
     pub fn double_at(&self, time: f64) -> Result<f64, Error> {
         let mut v: f64 = 0.0;
         ok(
-            unsafe { (self.suites.param.paramGetValueAtTime)(self.handle, time, &mut v as *mut f64) },
+            unsafe {
+                (self.suites.param.paramGetValueAtTime)(self.handle, time, &mut v as *mut f64)
+            },
             || format!("could not read {} at {time}", self.name),
         )?;
         Ok(v)
@@ -334,7 +352,9 @@ impl Param {
     pub fn int_at(&self, time: f64) -> Result<i32, Error> {
         let mut v: c_int = 0;
         ok(
-            unsafe { (self.suites.param.paramGetValueAtTime)(self.handle, time, &mut v as *mut c_int) },
+            unsafe {
+                (self.suites.param.paramGetValueAtTime)(self.handle, time, &mut v as *mut c_int)
+            },
             || format!("could not read {} at {time}", self.name),
         )?;
         Ok(v)

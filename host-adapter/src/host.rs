@@ -72,9 +72,7 @@ pub fn load() -> Result<&'static Suites, Error> {
 
 /// The suites, once loaded.
 pub fn suites() -> Result<&'static Suites, Error> {
-    SUITES
-        .get()
-        .map_or_else(load, Ok)
+    SUITES.get().map_or_else(load, Ok)
 }
 
 /// A property set handed to an action, wrapped with the property suite.

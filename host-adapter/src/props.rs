@@ -43,7 +43,9 @@ impl PropSet {
     }
     pub fn set_cstr(&self, name: &CStr, index: i32, value: &CStr) -> Result<(), Error> {
         check(
-            unsafe { (self.suite.propSetString)(self.handle, name.as_ptr(), index, value.as_ptr()) },
+            unsafe {
+                (self.suite.propSetString)(self.handle, name.as_ptr(), index, value.as_ptr())
+            },
             "set",
             name,
         )
@@ -68,14 +70,6 @@ impl PropSet {
         }
         Ok(())
     }
-    pub fn set_pointer(&self, name: &CStr, index: i32, value: *mut c_void) -> Result<(), Error> {
-        check(
-            unsafe { (self.suite.propSetPointer)(self.handle, name.as_ptr(), index, value) },
-            "set",
-            name,
-        )
-    }
-
     pub fn get_string(&self, name: &CStr, index: i32) -> Result<String, Error> {
         let mut out: *mut c_char = std::ptr::null_mut();
         check(
@@ -86,7 +80,9 @@ impl PropSet {
         if out.is_null() {
             return Ok(String::new());
         }
-        Ok(unsafe { CStr::from_ptr(out) }.to_string_lossy().into_owned())
+        Ok(unsafe { CStr::from_ptr(out) }
+            .to_string_lossy()
+            .into_owned())
     }
     pub fn get_int(&self, name: &CStr, index: i32) -> Result<i32, Error> {
         let mut out = 0;

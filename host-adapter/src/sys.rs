@@ -1,7 +1,12 @@
 //! Raw OFX 1.4 C ABI, written from the official headers (ofxCore.h, ofxProperty.h,
 //! ofxImageEffect.h, ofxParam.h, ofxMessage.h, ofxProgress.h). Only what dreamfx and its test
 //! host use. Both sides of the ABI (the plugin and `dreamfx-test-host`) share these definitions.
-#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, missing_docs)]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    missing_docs
+)]
 
 use std::ffi::{c_char, c_double, c_int, c_uint, c_void, CStr};
 
@@ -45,9 +50,8 @@ pub struct OfxRangeD {
 #[repr(C)]
 pub struct OfxHost {
     pub host: OfxPropertySetHandle,
-    pub fetchSuite: Option<
-        unsafe extern "C" fn(OfxPropertySetHandle, *const c_char, c_int) -> *const c_void,
-    >,
+    pub fetchSuite:
+        Option<unsafe extern "C" fn(OfxPropertySetHandle, *const c_char, c_int) -> *const c_void>,
 }
 
 pub type OfxPluginEntryPoint = unsafe extern "C" fn(
@@ -99,7 +103,8 @@ pub struct OfxPropertySuiteV1 {
 #[repr(C)]
 pub struct OfxImageEffectSuiteV1 {
     pub getPropertySet: unsafe extern "C" fn(OfxImageEffectHandle, *mut P) -> OfxStatus,
-    pub getParamSet: unsafe extern "C" fn(OfxImageEffectHandle, *mut OfxParamSetHandle) -> OfxStatus,
+    pub getParamSet:
+        unsafe extern "C" fn(OfxImageEffectHandle, *mut OfxParamSetHandle) -> OfxStatus,
     pub clipDefine: unsafe extern "C" fn(OfxImageEffectHandle, S, *mut P) -> OfxStatus,
     pub clipGetHandle:
         unsafe extern "C" fn(OfxImageEffectHandle, S, *mut OfxImageClipHandle, *mut P) -> OfxStatus,

@@ -20,20 +20,37 @@ pub fn describe(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     // Optional in older hosts: ignore a refusal.
     let _ = p.set_string(kOfxPropPluginDescription, 0, spec.description);
     for (i, c) in spec.contexts.iter().enumerate() {
-        p.set_cstr(kOfxImageEffectPropSupportedContexts, i as i32, context_name(*c))?;
+        p.set_cstr(
+            kOfxImageEffectPropSupportedContexts,
+            i as i32,
+            context_name(*c),
+        )?;
     }
-    for (i, d) in [kOfxBitDepthByte, kOfxBitDepthShort, kOfxBitDepthHalf, kOfxBitDepthFloat]
-        .iter()
-        .enumerate()
+    for (i, d) in [
+        kOfxBitDepthByte,
+        kOfxBitDepthShort,
+        kOfxBitDepthHalf,
+        kOfxBitDepthFloat,
+    ]
+    .iter()
+    .enumerate()
     {
         p.set_cstr(kOfxImageEffectPropSupportedPixelDepths, i as i32, d)?;
     }
-    p.set_int(kOfxImageEffectPropTemporalClipAccess, 0, spec.temporal_clip_access as i32)?;
+    p.set_int(
+        kOfxImageEffectPropTemporalClipAccess,
+        0,
+        spec.temporal_clip_access as i32,
+    )?;
     // Flow needs whole frames: no tiles. Render calls may come from any thread at once.
     p.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
     p.set_int(kOfxImageEffectPropSupportsMultiResolution, 0, 1)?;
     p.set_int(kOfxImageEffectPropSupportsMultipleClipDepths, 0, 0)?;
-    p.set_cstr(kOfxImageEffectPluginRenderThreadSafety, 0, kOfxImageEffectRenderFullySafe)?;
+    p.set_cstr(
+        kOfxImageEffectPluginRenderThreadSafety,
+        0,
+        kOfxImageEffectRenderFullySafe,
+    )?;
     p.set_int(kOfxImageEffectPluginPropHostFrameThreading, 0, 0)?;
     p.set_int(kOfxImageEffectPluginPropSingleInstance, 0, 0)?;
     Ok(())
@@ -43,16 +60,36 @@ pub fn describe(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
 pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     for clip in spec.clips {
         let c = effect.define_clip(clip.name)?;
-        c.set_cstr(kOfxImageEffectPropSupportedComponents, 0, kOfxImageComponentRGBA)?;
-        c.set_cstr(kOfxImageEffectPropSupportedComponents, 1, kOfxImageComponentRGB)?;
-        c.set_int(kOfxImageEffectPropTemporalClipAccess, 0, spec.temporal_clip_access as i32)?;
+        c.set_cstr(
+            kOfxImageEffectPropSupportedComponents,
+            0,
+            kOfxImageComponentRGBA,
+        )?;
+        c.set_cstr(
+            kOfxImageEffectPropSupportedComponents,
+            1,
+            kOfxImageComponentRGB,
+        )?;
+        c.set_int(
+            kOfxImageEffectPropTemporalClipAccess,
+            0,
+            spec.temporal_clip_access as i32,
+        )?;
         c.set_int(kOfxImageClipPropOptional, 0, clip.optional as i32)?;
         c.set_int(kOfxImageClipPropIsMask, 0, clip.is_mask as i32)?;
         c.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
     }
     let out = effect.define_clip("Output")?;
-    out.set_cstr(kOfxImageEffectPropSupportedComponents, 0, kOfxImageComponentRGBA)?;
-    out.set_cstr(kOfxImageEffectPropSupportedComponents, 1, kOfxImageComponentRGB)?;
+    out.set_cstr(
+        kOfxImageEffectPropSupportedComponents,
+        0,
+        kOfxImageComponentRGBA,
+    )?;
+    out.set_cstr(
+        kOfxImageEffectPropSupportedComponents,
+        1,
+        kOfxImageComponentRGB,
+    )?;
     out.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
 
     let params = effect.params()?;

@@ -25,7 +25,13 @@ unsafe extern "C" fn temporal_refine_entry(
     in_args: OfxPropertySetHandle,
     out_args: OfxPropertySetHandle,
 ) -> sys::OfxStatus {
-    dispatch(action, handle, in_args, out_args, temporal_refine::main_entry)
+    dispatch(
+        action,
+        handle,
+        in_args,
+        out_args,
+        temporal_refine::main_entry,
+    )
 }
 
 static PLUGINS: PluginTable = PluginTable([OfxPlugin {

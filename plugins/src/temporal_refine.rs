@@ -35,8 +35,13 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
     if a == kOfxImageEffectActionGetFramesNeeded {
         let t = call.in_args.get_double(kOfxPropTime, 0)?;
         let r = radius_at(&effect, t)? as f64;
+        let (first, last) = effect
+            .clip("Source")
+            .and_then(|c| c.frame_range())
+            .unwrap_or((f64::MIN, f64::MAX));
+        let range = [(t - r).max(first).min(t), (t + r).min(last).max(t)];
         call.out_args
-            .set_doubles(c"OfxImageClipPropFrameRange_Source", &[t - r, t + r])?;
+            .set_doubles(c"OfxImageClipPropFrameRange_Source", &range)?;
         return Ok(Reply::Ok);
     }
     if a == kOfxImageEffectActionGetRegionsOfInterest {
@@ -45,9 +50,13 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
         let rod = source
             .props()
             .get_doubles::<4>(kOfxImagePropRegionOfDefinition)
-            .or_else(|_| call.in_args.get_doubles::<4>(kOfxImageEffectPropRegionOfDefinition));
+            .or_else(|_| {
+                call.in_args
+                    .get_doubles::<4>(kOfxImageEffectPropRegionOfDefinition)
+            });
         if let Ok(rod) = rod {
-            call.out_args.set_doubles(c"OfxImageClipPropRoI_Source", &rod)?;
+            call.out_args
+                .set_doubles(c"OfxImageClipPropRoI_Source", &rod)?;
             return Ok(Reply::Ok);
         }
         return Ok(Reply::Default);
@@ -65,7 +74,10 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
     if a == kOfxImageEffectActionGetClipPreferences {
         // Output follows Source; the filter never changes premultiplication or frame rate.
         let source = effect.clip("Source")?;
-        if let Ok(premult) = source.props().get_string(kOfxImageEffectPropPreMultiplication, 0) {
+        if let Ok(premult) = source
+            .props()
+            .get_string(kOfxImageEffectPropPreMultiplication, 0)
+        {
             call.out_args
                 .set_string(kOfxImageEffectPropPreMultiplication, 0, &premult)?;
         }
@@ -158,7 +170,9 @@ fn render(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
 }
 
 fn render_frame(effect: &Effect, call: &ActionCall<'_>, t: f64) -> Result<Reply, Error> {
-    let [wx1, wy1, wx2, wy2] = call.in_args.get_ints::<4>(kOfxImageEffectPropRenderWindow)?;
+    let [wx1, wy1, wx2, wy2] = call
+        .in_args
+        .get_ints::<4>(kOfxImageEffectPropRenderWindow)?;
     let window = Rect {
         x1: wx1,
         y1: wy1,

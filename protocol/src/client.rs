@@ -132,9 +132,10 @@ impl Connection {
         if let Ok(c) = Self::connect(&loc.dir) {
             return Ok(c);
         }
-        let exe = loc.executable.as_ref().ok_or_else(|| {
-            ClientError::Start("no runtime executable is known to start".into())
-        })?;
+        let exe = loc
+            .executable
+            .as_ref()
+            .ok_or_else(|| ClientError::Start("no runtime executable is known to start".into()))?;
         if !exe.is_file() {
             return Err(ClientError::Start(format!(
                 "{} does not exist; reinstall dreamfx.ofx.bundle",
@@ -285,9 +286,10 @@ impl Connection {
                 ServerMsg::NeedInputs { request: r } if r == request => {
                     return Err(ClientError::Cancelled)
                 }
-                ServerMsg::Progress { request: r, fraction } if r == request => {
-                    hooks.progress(fraction)
-                }
+                ServerMsg::Progress {
+                    request: r,
+                    fraction,
+                } if r == request => hooks.progress(fraction),
                 ServerMsg::FrameReady {
                     request: r,
                     frame,
@@ -308,7 +310,10 @@ impl Connection {
                     })?;
                     return Ok(seg.read_frame(frame.offset)?);
                 }
-                ServerMsg::Failed { request: r, message } if r == request => {
+                ServerMsg::Failed {
+                    request: r,
+                    message,
+                } if r == request => {
                     return Err(if cancelled {
                         ClientError::Cancelled
                     } else {
@@ -330,7 +335,8 @@ impl Connection {
         while self.mapped_order.len() > MAX_MAPPED_SEGMENTS {
             let old = self.mapped_order.pop_front().unwrap();
             self.mapped.remove(&old);
-            self.channel.send(&ClientMsg::ForgetSegment { id: old }, &[])?;
+            self.channel
+                .send(&ClientMsg::ForgetSegment { id: old }, &[])?;
         }
         Ok(())
     }
@@ -343,7 +349,10 @@ impl Connection {
     pub fn status(&mut self) -> Result<RuntimeStatus, ClientError> {
         self.channel.send(&ClientMsg::Status, &[])?;
         loop {
-            match self.channel.recv::<ServerMsg>(Some(Duration::from_secs(10)))? {
+            match self
+                .channel
+                .recv::<ServerMsg>(Some(Duration::from_secs(10)))?
+            {
                 Some((ServerMsg::Status(s), _)) => return Ok(s),
                 Some(_) => continue,
                 None => return Err(ClientError::Protocol("no answer to Status".into())),

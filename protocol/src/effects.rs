@@ -139,9 +139,11 @@ impl EffectSpec {
                 .ok_or_else(|| format!("the job lacks the parameter {}", spec.label))?;
             spec.check(value)?;
         }
-        if let Some((name, _)) = job.params.iter().find(|(n, _)| {
-            self.param(n).is_none_or(|p| !p.in_job())
-        }) {
+        if let Some((name, _)) = job
+            .params
+            .iter()
+            .find(|(n, _)| self.param(n).is_none_or(|p| !p.in_job()))
+        {
             return Err(format!("{} has no parameter named {name}", self.label));
         }
         Ok(())
@@ -201,7 +203,7 @@ pub const TEMPORAL_REFINE: EffectSpec = EffectSpec {
             hint: "How much fine detail of the frame itself is kept and sharpened on top of the \
                    temporally filtered result.",
             kind: ParamKind::Double {
-                default: 0.5,
+                default: 0.0,
                 min: 0.0,
                 max: 1.0,
                 display_min: 0.0,
@@ -275,6 +277,9 @@ mod tests {
         assert!(TEMPORAL_REFINE.validate(&job).is_err());
         let mut job = default_job();
         job.params.push(("bogus".into(), ParamValue::Bool(true)));
-        assert!(TEMPORAL_REFINE.validate(&job).unwrap_err().contains("bogus"));
+        assert!(TEMPORAL_REFINE
+            .validate(&job)
+            .unwrap_err()
+            .contains("bogus"));
     }
 }

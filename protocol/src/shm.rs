@@ -68,7 +68,9 @@ pub fn frame_bytes(width: u32, height: u32) -> u64 {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShmError {
-    #[error("could not create shared memory of {bytes} bytes: {source} (is /dev/shm or memory full?)")]
+    #[error(
+        "could not create shared memory of {bytes} bytes: {source} (is /dev/shm or memory full?)"
+    )]
     Create { bytes: u64, source: io::Error },
     #[error("could not map shared memory: {0}")]
     Map(io::Error),
@@ -167,7 +169,9 @@ impl Segment {
         // 64 + FRAME_DATA_OFFSET), and the caller owns this unpublished range.
         Ok(unsafe {
             std::slice::from_raw_parts_mut(
-                self.map.as_mut_ptr().add((offset + FRAME_DATA_OFFSET) as usize) as *mut f32,
+                self.map
+                    .as_mut_ptr()
+                    .add((offset + FRAME_DATA_OFFSET) as usize) as *mut f32,
                 count,
             )
         })
@@ -205,7 +209,7 @@ impl Segment {
     /// Reads a published frame, checking its header against the segment's size.
     pub fn read_frame(&self, offset: u64) -> Result<FrameView<'_>, ShmError> {
         self.check_range(offset, FRAME_DATA_OFFSET)?;
-        if offset % 64 != 0 {
+        if !offset.is_multiple_of(64) {
             return Err(self.bad(offset, "offset not 64-byte aligned"));
         }
         // SAFETY: in bounds and aligned (checked above).
@@ -307,7 +311,10 @@ mod tests {
             Err(ShmError::OutOfBounds { .. })
         ));
         assert!(matches!(seg.read_frame(0), Err(ShmError::BadFrame { .. })));
-        assert!(matches!(seg.read_frame(8192), Err(ShmError::OutOfBounds { .. })));
+        assert!(matches!(
+            seg.read_frame(8192),
+            Err(ShmError::OutOfBounds { .. })
+        ));
     }
 
     #[test]

@@ -212,18 +212,25 @@ impl Channel {
         let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS_PER_FRAME]);
         let (n, fds) = {
             let mut iov = [IoSliceMut::new(&mut chunk)];
-            let msg = recvmsg::<()>(
-                self.stream.as_raw_fd(),
-                &mut iov,
-                Some(&mut cmsg),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            )
-            .map_err(io::Error::from)?;
+            let msg = loop {
+                match recvmsg::<()>(
+                    self.stream.as_raw_fd(),
+                    &mut iov,
+                    Some(&mut cmsg),
+                    MsgFlags::MSG_CMSG_CLOEXEC,
+                ) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    other => break other.map_err(io::Error::from)?,
+                }
+            };
             let mut fds = Vec::new();
             for c in msg.cmsgs().map_err(io::Error::from)? {
                 if let ControlMessageOwned::ScmRights(raw) = c {
                     // SAFETY: the kernel just installed these fds in our table for us.
-                    fds.extend(raw.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                    fds.extend(
+                        raw.into_iter()
+                            .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                    );
                 }
             }
             (msg.bytes, fds)
@@ -242,14 +249,18 @@ fn send_frame(stream: &UnixStream, frame: &[u8], fds: &[RawFd]) -> Result<(), Wi
         0
     } else {
         let cmsg = [ControlMessage::ScmRights(fds)];
-        sendmsg::<()>(
-            stream.as_raw_fd(),
-            &[IoSlice::new(frame)],
-            &cmsg,
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        )
-        .map_err(io::Error::from)?
+        loop {
+            match sendmsg::<()>(
+                stream.as_raw_fd(),
+                &[IoSlice::new(frame)],
+                &cmsg,
+                MsgFlags::MSG_NOSIGNAL,
+                None,
+            ) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other.map_err(io::Error::from)?,
+            }
+        }
     };
     let mut rest = &frame[sent..];
     while !rest.is_empty() {

@@ -56,16 +56,14 @@ fn main() {
     let (mut a, mut b) = UnixStream::pair().unwrap();
     let src = frame.clone();
     let writer = std::thread::spawn(move || {
-        let raw =
-            unsafe { std::slice::from_raw_parts(src.as_ptr() as *const u8, src.len() * 4) };
+        let raw = unsafe { std::slice::from_raw_parts(src.as_ptr() as *const u8, src.len() * 4) };
         for _ in 0..=RUNS {
             a.write_all(raw).unwrap();
         }
     });
     let socket = time(|| {
-        let raw = unsafe {
-            std::slice::from_raw_parts_mut(host_out.as_mut_ptr() as *mut u8, bytes)
-        };
+        let raw =
+            unsafe { std::slice::from_raw_parts_mut(host_out.as_mut_ptr() as *mut u8, bytes) };
         b.read_exact(raw).unwrap();
     });
     writer.join().unwrap();
@@ -98,7 +96,9 @@ fn main() {
     conn.render(&job, &input, &mut Quiet).expect("first render");
     let first = t.elapsed();
     let cached = time(|| {
-        let view = conn.render(&job, &input, &mut Quiet).expect("cached render");
+        let view = conn
+            .render(&job, &input, &mut Quiet)
+            .expect("cached render");
         host_out.copy_from_slice(view.pixels);
     });
     assert_eq!(host_out.len(), n);
@@ -106,15 +106,31 @@ fn main() {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let ratio = |d: Duration| d.as_secs_f64() / memcpy.as_secs_f64();
-    println!("frame: {W}x{H} RGBA f32 = {:.1} MiB; median of {RUNS} runs", bytes as f64 / (1 << 20) as f64);
+    println!(
+        "frame: {W}x{H} RGBA f32 = {:.1} MiB; median of {RUNS} runs",
+        bytes as f64 / (1 << 20) as f64
+    );
     println!("{:<46} {:>9} {:>12}", "path", "ms", "x memcpy");
-    println!("{:<46} {:>9.2} {:>12.2}", "memcpy (baseline)", ms(memcpy), 1.0);
-    println!("{:<46} {:>9.2} {:>12.2}", "same bytes through the Unix socket", ms(socket), ratio(socket));
+    println!(
+        "{:<46} {:>9.2} {:>12.2}",
+        "memcpy (baseline)",
+        ms(memcpy),
+        1.0
+    );
+    println!(
+        "{:<46} {:>9.2} {:>12.2}",
+        "same bytes through the Unix socket",
+        ms(socket),
+        ratio(socket)
+    );
     println!(
         "{:<46} {:>9.2} {:>12.2}",
         "shared-memory round trip, cached frame",
         ms(cached),
         ratio(cached)
     );
-    println!("(first, uncached render incl. upload and compute: {:.0} ms)", ms(first));
+    println!(
+        "(first, uncached render incl. upload and compute: {:.0} ms)",
+        ms(first)
+    );
 }

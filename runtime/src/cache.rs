@@ -92,7 +92,10 @@ mod tests {
         assert!(cache.get(&JobKey([1; 32])).is_some());
         cache.insert(JobKey([3; 32]), seg(3));
         assert_eq!(cache.len(), 2);
-        assert!(cache.get(&JobKey([2; 32])).is_none(), "2 was least recently used");
+        assert!(
+            cache.get(&JobKey([2; 32])).is_none(),
+            "2 was least recently used"
+        );
         assert!(cache.get(&JobKey([1; 32])).is_some());
         assert_eq!(cache.bytes(), 2 * 4096);
     }

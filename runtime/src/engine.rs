@@ -77,12 +77,13 @@ impl Engine {
             detail: int("detail"),
             output,
         };
-        let out = refine(&frames, job.centre as usize, &params, should_continue).map_err(|e| {
-            match e {
-                RefineError::Cancelled => EngineError::Cancelled,
-                other => EngineError::Failed(other.to_string()),
-            }
-        })?;
+        let out =
+            refine(&frames, job.centre as usize, &params, should_continue).map_err(
+                |e| match e {
+                    RefineError::Cancelled => EngineError::Cancelled,
+                    other => EngineError::Failed(other.to_string()),
+                },
+            )?;
         let hwc = out
             .to_device(Device::Cpu)
             .to_kind(Kind::Float)

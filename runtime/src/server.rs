@@ -147,10 +147,8 @@ impl Runtime {
     }
 
     fn connection(self: Arc<Self>, stream: UnixStream) {
-        let peer = nix::sys::socket::getsockopt(
-            &stream,
-            nix::sys::socket::sockopt::PeerCredentials,
-        );
+        let peer =
+            nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials);
         let me = nix::unistd::getuid().as_raw();
         match peer {
             Ok(cred) if cred.uid() == me => {}
@@ -292,8 +290,8 @@ impl Runtime {
         uploads: &HashMap<u64, Segment>,
     ) -> Result<(), String> {
         job.canonicalise();
-        let spec = effects::by_id(&job.effect)
-            .ok_or_else(|| format!("unknown effect {}", job.effect))?;
+        let spec =
+            effects::by_id(&job.effect).ok_or_else(|| format!("unknown effect {}", job.effect))?;
         spec.validate(&job)?;
         if job.inputs.is_empty() {
             return Err("the job names no input frames".into());
@@ -369,9 +367,9 @@ impl Runtime {
                 );
                 Ok(())
             }
-            Err(TrySendError::Full(_)) => {
-                Err(format!("the runtime is busy ({QUEUE_DEPTH} jobs queued); try again"))
-            }
+            Err(TrySendError::Full(_)) => Err(format!(
+                "the runtime is busy ({QUEUE_DEPTH} jobs queued); try again"
+            )),
             Err(TrySendError::Disconnected(_)) => Err("the runtime's worker has stopped".into()),
         }
     }

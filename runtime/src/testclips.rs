@@ -197,18 +197,18 @@ impl Scene {
         let tau = std::f64::consts::TAU;
         for wv in &self.waves {
             let s = ((sx * (tau * wv.fx)) + (sy * (tau * wv.fy)) + wv.phase).sin();
-            for c in 0..3 {
-                chans[c] = &chans[c] + &s * wv.colour[c];
+            for (chan, colour) in chans.iter_mut().zip(wv.colour) {
+                *chan = &*chan + &s * colour;
             }
         }
         for d in &self.discs {
             let dist = ((sx - d.cx).square() + (sy - d.cy).square()).sqrt();
             // Soft edge about 0.7 px wide: anti-aliased but sharp.
             let alpha = ((-dist + d.r) / 0.35).sigmoid();
-            for c in 0..3 {
+            for ((chan, base), colour) in chans.iter_mut().zip(self.base).zip(d.colour) {
                 // Inside the disc: its own colour, keeping half of the texture.
-                let inside = (&chans[c] - self.base[c]) * 0.5 + d.colour[c];
-                chans[c] = &chans[c] + (inside - &chans[c]) * &alpha;
+                let inside = (&*chan - base) * 0.5 + colour;
+                *chan = &*chan + (inside - &*chan) * &alpha;
             }
         }
         Tensor::stack(&chans, 0).clamp(0.0, 1.0)
@@ -217,8 +217,12 @@ impl Scene {
 
 fn pixel_grid(w: usize, h: usize) -> (Tensor, Tensor) {
     let opts = (Kind::Double, Device::Cpu);
-    let xs = Tensor::arange(w as i64, opts).view([1, w as i64]).expand([h as i64, w as i64], false);
-    let ys = Tensor::arange(h as i64, opts).view([h as i64, 1]).expand([h as i64, w as i64], false);
+    let xs = Tensor::arange(w as i64, opts)
+        .view([1, w as i64])
+        .expand([h as i64, w as i64], false);
+    let ys = Tensor::arange(h as i64, opts)
+        .view([h as i64, 1])
+        .expand([h as i64, w as i64], false);
     (xs, ys)
 }
 
@@ -232,7 +236,8 @@ impl TestClip {
         // Smoothly varying camera motion.
         let dir = rng.range(0.0, std::f64::consts::TAU);
         let (v0x, v0y) = (spec.speed * dir.cos(), spec.speed * dir.sin());
-        let wob = [0, 1, 2, 3].map(|_| (rng.range(0.08, 0.3), rng.range(0.0, std::f64::consts::TAU)));
+        let wob =
+            [0, 1, 2, 3].map(|_| (rng.range(0.08, 0.3), rng.range(0.0, std::f64::consts::TAU)));
         let wob_amp = 0.6 * spec.speed;
         let (zw, zp) = (rng.range(0.05, 0.15), rng.range(0.0, std::f64::consts::TAU));
         let (rw, rp) = (rng.range(0.05, 0.15), rng.range(0.0, std::f64::consts::TAU));
@@ -249,7 +254,10 @@ impl TestClip {
             let th = spec.rotation * (rw * tf + rp).sin();
             let a = [[s * th.cos(), -s * th.sin()], [s * th.sin(), s * th.cos()]];
             // Rotate/zoom about the frame centre, then translate.
-            let b = [cx - (a[0][0] * cx + a[0][1] * cy) + tx, cy - (a[1][0] * cx + a[1][1] * cy) + ty];
+            let b = [
+                cx - (a[0][0] * cx + a[0][1] * cy) + tx,
+                cy - (a[1][0] * cx + a[1][1] * cy) + ty,
+            ];
             motion.push(Motion { a, b });
         }
 
@@ -271,17 +279,27 @@ impl TestClip {
                 let ky = rng.range(-1.2, 1.2) / h as f64;
                 let amp = spec.local_flicker * rng.normal() * 0.5;
                 let ph = rng.range(0.0, tau);
-                field = field + ((&xs * (tau * kx)) + (&ys * (tau * ky)) + ph).cos() * amp;
+                field += ((&xs * (tau * kx)) + (&ys * (tau * ky)) + ph).cos() * amp;
             }
             let gain = (field + 1.0) * g;
-            let noise: Vec<f32> = (0..3 * w * h).map(|_| (rng.normal() * spec.noise_sigma) as f32).collect();
-            let noise = Tensor::from_slice(&noise).view([3, h as i64, w as i64]).to_kind(Kind::Double);
+            let noise: Vec<f32> = (0..3 * w * h)
+                .map(|_| (rng.normal() * spec.noise_sigma) as f32)
+                .collect();
+            let noise = Tensor::from_slice(&noise)
+                .view([3, h as i64, w as i64])
+                .to_kind(Kind::Double);
             let deg = (&rgb * gain.unsqueeze(0) + noise).clamp(0.0, 1.0);
 
             clean.push(Tensor::cat(&[rgb.to_kind(Kind::Float), ones.copy()], 0));
             degraded.push(Tensor::cat(&[deg.to_kind(Kind::Float), ones.copy()], 0));
         }
-        TestClip { width: w, height: h, clean, degraded, motion }
+        TestClip {
+            width: w,
+            height: h,
+            clean,
+            degraded,
+            motion,
+        }
     }
 
     /// The true flow `[2, H, W]` (x then y, pixels): the pixel x of frame `from` shows the same
@@ -306,18 +324,30 @@ impl TestClip {
         let ys = Tensor::arange(self.height as i64, opts).view([-1, 1]);
         let px = flow.get(0) + xs;
         let py = flow.get(1) + ys;
-        let valid = px.ge(0.0).logical_and(&px.le(w - 1.0)).logical_and(&py.ge(0.0)).logical_and(&py.le(h - 1.0));
+        let valid = px
+            .ge(0.0)
+            .logical_and(&px.le(w - 1.0))
+            .logical_and(&py.ge(0.0))
+            .logical_and(&py.le(h - 1.0));
         let gx = &px * (2.0 / w) + (1.0 / w - 1.0);
         let gy = &py * (2.0 / h) + (1.0 / h - 1.0);
         let grid = Tensor::stack(&[gx, gy], 2).unsqueeze(0);
-        let warped = frame.to_kind(Kind::Float).unsqueeze(0).grid_sampler_2d(&grid, 0, 1, false).squeeze_dim(0);
+        let warped = frame
+            .to_kind(Kind::Float)
+            .unsqueeze(0)
+            .grid_sampler_2d(&grid, 0, 1, false)
+            .squeeze_dim(0);
         (warped, valid.to_kind(Kind::Float))
     }
 }
 
 /// `[4, H, W]` (or `[C, H, W]`) float tensor → interleaved RGBA f32, rows top-down.
 pub fn tensor_to_rgba_vec(t: &Tensor) -> Vec<f32> {
-    let t = t.to_kind(Kind::Float).to_device(Device::Cpu).permute([1, 2, 0]).contiguous();
+    let t = t
+        .to_kind(Kind::Float)
+        .to_device(Device::Cpu)
+        .permute([1, 2, 0])
+        .contiguous();
     let n = t.numel();
     let mut v = vec![0f32; n];
     t.copy_data(&mut v, n);
@@ -327,5 +357,8 @@ pub fn tensor_to_rgba_vec(t: &Tensor) -> Vec<f32> {
 /// Interleaved RGBA f32 (rows top-down) → `[4, H, W]` float tensor on the CPU.
 pub fn rgba_vec_to_tensor(v: &[f32], width: usize, height: usize) -> Tensor {
     assert_eq!(v.len(), width * height * 4, "RGBA buffer size");
-    Tensor::from_slice(v).view([height as i64, width as i64, 4]).permute([2, 0, 1]).contiguous()
+    Tensor::from_slice(v)
+        .view([height as i64, width as i64, 4])
+        .permute([2, 0, 1])
+        .contiguous()
 }

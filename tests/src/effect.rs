@@ -19,7 +19,8 @@ use crate::registry::{self, guard, AlignedBuf, Kind};
 pub(crate) const K_IMAGE_CLIP_PROP_FIELD_EXTRACTION: &CStr = c"OfxImageClipPropFieldExtraction";
 pub(crate) const K_IMAGE_FIELD_DOUBLED: &CStr = c"OfxImageFieldDoubled";
 pub(crate) const K_IMAGE_CLIP_PROP_FIELD_ORDER: &CStr = c"OfxImageClipPropFieldOrder";
-pub(crate) const K_IMAGE_EFFECT_PROP_UNMAPPED_FRAME_RATE: &CStr = c"OfxImageEffectPropUnmappedFrameRate";
+pub(crate) const K_IMAGE_EFFECT_PROP_UNMAPPED_FRAME_RATE: &CStr =
+    c"OfxImageEffectPropUnmappedFrameRate";
 pub(crate) const K_MESSAGE_QUESTION: &CStr = c"OfxMessageQuestion";
 
 /// A message the plugin sent through the message suite.
@@ -165,7 +166,14 @@ impl ClipObj {
         shared: Option<Arc<InstanceShared>>,
         rod: OfxRectD,
     ) -> Box<ClipObj> {
-        let b = Box::new(ClipObj { name: name.to_owned(), props, input, is_output, shared, rod });
+        let b = Box::new(ClipObj {
+            name: name.to_owned(),
+            props,
+            input,
+            is_output,
+            shared,
+            rod,
+        });
         registry::register(b.handle(), Kind::Clip);
         b
     }
@@ -185,13 +193,26 @@ pub(crate) struct EffectObj {
     pub kind: EffectKind,
     pub props: Box<PropertySet>,
     pub params: Box<ParamSetObj>,
+    /// Boxed: the plugin holds their addresses as handles.
+    #[allow(clippy::vec_box)]
     pub clips: Mutex<Vec<Box<ClipObj>>>,
     pub shared: Arc<InstanceShared>,
 }
 
 impl EffectObj {
-    pub fn new_boxed(kind: EffectKind, props: Box<PropertySet>, params: Box<ParamSetObj>, shared: Arc<InstanceShared>) -> Box<EffectObj> {
-        let b = Box::new(EffectObj { kind, props, params, clips: Mutex::new(vec![]), shared });
+    pub fn new_boxed(
+        kind: EffectKind,
+        props: Box<PropertySet>,
+        params: Box<ParamSetObj>,
+        shared: Arc<InstanceShared>,
+    ) -> Box<EffectObj> {
+        let b = Box::new(EffectObj {
+            kind,
+            props,
+            params,
+            clips: Mutex::new(vec![]),
+            shared,
+        });
         registry::register(b.handle(), Kind::Effect);
         b
     }
@@ -219,7 +240,11 @@ static IMAGES: LazyLock<Mutex<HashMap<usize, ImageObj>>> = LazyLock::new(Default
 pub(crate) fn purge_images_of(id: u64) {
     let leaked: Vec<ImageObj> = {
         let mut images = IMAGES.lock();
-        let keys: Vec<usize> = images.iter().filter(|(_, i)| i.owner.id == id).map(|(k, _)| *k).collect();
+        let keys: Vec<usize> = images
+            .iter()
+            .filter(|(_, i)| i.owner.id == id)
+            .map(|(k, _)| *k)
+            .collect();
         keys.into_iter().filter_map(|k| images.remove(&k)).collect()
     };
     drop(leaked);
@@ -235,16 +260,36 @@ struct MemObj {
 pub(crate) static LIVE_IMAGE_MEMORY: AtomicUsize = AtomicUsize::new(0);
 
 fn rect_to_i(r: OfxRectD) -> OfxRectI {
-    OfxRectI { x1: r.x1.floor() as i32, y1: r.y1.floor() as i32, x2: r.x2.ceil() as i32, y2: r.y2.ceil() as i32 }
+    OfxRectI {
+        x1: r.x1.floor() as i32,
+        y1: r.y1.floor() as i32,
+        x2: r.x2.ceil() as i32,
+        y2: r.y2.ceil() as i32,
+    }
 }
 
 fn intersect(a: OfxRectI, b: OfxRectI) -> OfxRectI {
-    let r = OfxRectI { x1: a.x1.max(b.x1), y1: a.y1.max(b.y1), x2: a.x2.min(b.x2), y2: a.y2.min(b.y2) };
-    OfxRectI { x2: r.x2.max(r.x1), y2: r.y2.max(r.y1), ..r }
+    let r = OfxRectI {
+        x1: a.x1.max(b.x1),
+        y1: a.y1.max(b.y1),
+        x2: a.x2.min(b.x2),
+        y2: a.y2.min(b.y2),
+    };
+    OfxRectI {
+        x2: r.x2.max(r.x1),
+        y2: r.y2.max(r.y1),
+        ..r
+    }
 }
 
 /// The property set of an image.
-fn image_props(layout: &ImageLayout, data: *mut u8, premult: Premult, rod: OfxRectI, uid: &str) -> Box<PropertySet> {
+fn image_props(
+    layout: &ImageLayout,
+    data: *mut u8,
+    premult: Premult,
+    rod: OfxRectI,
+    uid: &str,
+) -> Box<PropertySet> {
     let p = PropertySet::new_boxed(true);
     let b = layout.bounds;
     p.def_cstr(kOfxPropType, kOfxTypeImage);
@@ -255,7 +300,10 @@ fn image_props(layout: &ImageLayout, data: *mut u8, premult: Premult, rod: OfxRe
     p.def_double(kOfxImagePropPixelAspectRatio, &[1.0]);
     p.def_ptr(kOfxImagePropData, data as *mut c_void);
     p.def_int(kOfxImagePropBounds, &[b.x1, b.y1, b.x2, b.y2]);
-    p.def_int(kOfxImagePropRegionOfDefinition, &[rod.x1, rod.y1, rod.x2, rod.y2]);
+    p.def_int(
+        kOfxImagePropRegionOfDefinition,
+        &[rod.x1, rod.y1, rod.x2, rod.y2],
+    );
     p.def_int(kOfxImagePropRowBytes, &[layout.row_bytes() as i32]);
     p.def_cstr(kOfxImagePropField, kOfxImageFieldNone);
     p.def_str(kOfxImagePropUniqueIdentifier, &[uid]);
@@ -273,9 +321,14 @@ unsafe fn clip<'a>(h: OfxImageClipHandle) -> Option<&'a ClipObj> {
     unsafe { registry::lookup(h, Kind::Clip) }
 }
 
-unsafe extern "C" fn get_property_set(h: OfxImageEffectHandle, out: *mut OfxPropertySetHandle) -> OfxStatus {
+unsafe extern "C" fn get_property_set(
+    h: OfxImageEffectHandle,
+    out: *mut OfxPropertySetHandle,
+) -> OfxStatus {
     guard(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -284,9 +337,14 @@ unsafe extern "C" fn get_property_set(h: OfxImageEffectHandle, out: *mut OfxProp
     })
 }
 
-unsafe extern "C" fn get_param_set(h: OfxImageEffectHandle, out: *mut OfxParamSetHandle) -> OfxStatus {
+unsafe extern "C" fn get_param_set(
+    h: OfxImageEffectHandle,
+    out: *mut OfxParamSetHandle,
+) -> OfxStatus {
     guard(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -312,18 +370,33 @@ pub(crate) fn clip_descriptor_props(name: &str) -> Box<PropertySet> {
     p
 }
 
-unsafe extern "C" fn clip_define(h: OfxImageEffectHandle, name: *const c_char, out: *mut OfxPropertySetHandle) -> OfxStatus {
+unsafe extern "C" fn clip_define(
+    h: OfxImageEffectHandle,
+    name: *const c_char,
+    out: *mut OfxPropertySetHandle,
+) -> OfxStatus {
     guard(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if e.kind != EffectKind::ContextDescriptor || name.is_null() {
             return kOfxStatErrBadHandle;
         }
-        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned();
+        let name = unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned();
         let mut clips = e.clips.lock();
         if clips.iter().any(|c| c.name == name) {
             return kOfxStatErrExists;
         }
-        let c = ClipObj::new_boxed(&name, clip_descriptor_props(&name), None, false, None, OfxRectD::default());
+        let c = ClipObj::new_boxed(
+            &name,
+            clip_descriptor_props(&name),
+            None,
+            false,
+            None,
+            OfxRectD::default(),
+        );
         if !out.is_null() {
             unsafe { *out = c.props.handle() };
         }
@@ -339,7 +412,9 @@ unsafe extern "C" fn clip_get_handle(
     props: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     guard(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if e.kind != EffectKind::Instance {
             return kOfxStatErrBadHandle;
         }
@@ -348,7 +423,9 @@ unsafe extern "C" fn clip_get_handle(
         }
         let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
         let clips = e.clips.lock();
-        let Some(c) = clips.iter().find(|c| c.name == name) else { return kOfxStatErrUnknown };
+        let Some(c) = clips.iter().find(|c| c.name == name) else {
+            return kOfxStatErrUnknown;
+        };
         if !out.is_null() {
             unsafe { *out = c.handle() };
         }
@@ -359,9 +436,14 @@ unsafe extern "C" fn clip_get_handle(
     })
 }
 
-unsafe extern "C" fn clip_get_property_set(h: OfxImageClipHandle, out: *mut OfxPropertySetHandle) -> OfxStatus {
+unsafe extern "C" fn clip_get_property_set(
+    h: OfxImageClipHandle,
+    out: *mut OfxPropertySetHandle,
+) -> OfxStatus {
     guard(|| {
-        let Some(c) = (unsafe { clip(h) }) else { return kOfxStatErrBadHandle };
+        let Some(c) = (unsafe { clip(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -377,12 +459,21 @@ unsafe extern "C" fn clip_get_image(
     out: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     guard(|| {
-        let Some(c) = (unsafe { clip(h) }) else { return kOfxStatErrBadHandle };
-        let Some(owner) = c.shared.clone() else { return kOfxStatErrBadHandle };
+        let Some(c) = (unsafe { clip(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
+        let Some(owner) = c.shared.clone() else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
-        owner.fetches.lock().entry(c.name.clone()).or_default().push(time);
+        owner
+            .fetches
+            .lock()
+            .entry(c.name.clone())
+            .or_default()
+            .push(time);
         let region = (!region.is_null()).then(|| unsafe { *region });
         let (props, buf) = if c.is_output {
             let pending = owner.pending_outputs.lock();
@@ -393,32 +484,74 @@ unsafe extern "C" fn clip_get_image(
                 .filter(matching)
                 .find(|p| p.thread == me)
                 .or_else(|| pending.iter().find(matching));
-            let Some(p) = found else { return kOfxStatFailed };
+            let Some(p) = found else {
+                return kOfxStatFailed;
+            };
             let data = unsafe { p.buf.ptr().add(p.layout.data_offset()) };
-            let uid = format!("output/{}/{}", owner.id, NEXT_ID.fetch_add(1, Ordering::Relaxed));
-            (image_props(&p.layout, data, p.premult, p.rod, &uid), p.buf.clone())
+            let uid = format!(
+                "output/{}/{}",
+                owner.id,
+                NEXT_ID.fetch_add(1, Ordering::Relaxed)
+            );
+            (
+                image_props(&p.layout, data, p.premult, p.rod, &uid),
+                p.buf.clone(),
+            )
         } else {
-            let Some(input) = &c.input else { return kOfxStatFailed };
-            let Some(frame) = (input.source)(time) else { return kOfxStatFailed };
+            let Some(input) = &c.input else {
+                return kOfxStatFailed;
+            };
+            let Some(frame) = (input.source)(time) else {
+                return kOfxStatFailed;
+            };
             if frame.rgba.len() != frame.width * frame.height * 4 {
                 return kOfxStatErrFatal;
             }
-            let full = OfxRectI { x1: 0, y1: 0, x2: frame.width as i32, y2: frame.height as i32 };
+            let full = OfxRectI {
+                x1: 0,
+                y1: 0,
+                x2: frame.width as i32,
+                y2: frame.height as i32,
+            };
             let bounds = match region {
                 Some(r) if input.crop_to_region => intersect(full, rect_to_i(r)),
                 _ => full,
             };
-            let layout = ImageLayout::new(bounds, input.depth, input.components, input.padding, input.negative);
-            let Some(buf) = AlignedBuf::new(layout.alloc_len()) else { return kOfxStatErrMemory };
+            let layout = ImageLayout::new(
+                bounds,
+                input.depth,
+                input.components,
+                input.padding,
+                input.negative,
+            );
+            let Some(buf) = AlignedBuf::new(layout.alloc_len()) else {
+                return kOfxStatErrMemory;
+            };
             frame_to_image(&frame, &layout, &mut buf.bytes_mut()[..layout.alloc_len()]);
             let data = unsafe { buf.ptr().add(layout.data_offset()) };
-            let uid = format!("{}/{}/{}@{}", owner.id, c.name, time, NEXT_ID.fetch_add(1, Ordering::Relaxed));
-            (image_props(&layout, data, input.premult, full, &uid), Arc::new(buf))
+            let uid = format!(
+                "{}/{}/{}@{}",
+                owner.id,
+                c.name,
+                time,
+                NEXT_ID.fetch_add(1, Ordering::Relaxed)
+            );
+            (
+                image_props(&layout, data, input.premult, full, &uid),
+                Arc::new(buf),
+            )
         };
         let handle = props.handle();
         owner.outstanding_images.fetch_add(1, Ordering::SeqCst);
         owner.images_fetched.fetch_add(1, Ordering::SeqCst);
-        IMAGES.lock().insert(handle as usize, ImageObj { props, _buf: buf, owner });
+        IMAGES.lock().insert(
+            handle as usize,
+            ImageObj {
+                props,
+                _buf: buf,
+                owner,
+            },
+        );
         unsafe { *out = handle };
         kOfxStatOK
     })
@@ -426,16 +559,24 @@ unsafe extern "C" fn clip_get_image(
 
 unsafe extern "C" fn clip_release_image(h: OfxPropertySetHandle) -> OfxStatus {
     guard(|| {
-        let Some(img) = IMAGES.lock().remove(&(h as usize)) else { return kOfxStatErrBadHandle };
+        let Some(img) = IMAGES.lock().remove(&(h as usize)) else {
+            return kOfxStatErrBadHandle;
+        };
         img.owner.outstanding_images.fetch_sub(1, Ordering::SeqCst);
         drop(img.props);
         kOfxStatOK
     })
 }
 
-unsafe extern "C" fn clip_get_region_of_definition(h: OfxImageClipHandle, _time: OfxTime, out: *mut OfxRectD) -> OfxStatus {
+unsafe extern "C" fn clip_get_region_of_definition(
+    h: OfxImageClipHandle,
+    _time: OfxTime,
+    out: *mut OfxRectD,
+) -> OfxStatus {
     guard(|| {
-        let Some(c) = (unsafe { clip(h) }) else { return kOfxStatErrBadHandle };
+        let Some(c) = (unsafe { clip(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -446,7 +587,9 @@ unsafe extern "C" fn clip_get_region_of_definition(h: OfxImageClipHandle, _time:
 
 unsafe extern "C" fn abort(h: OfxImageEffectHandle) -> c_int {
     std::panic::catch_unwind(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return 0 };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return 0;
+        };
         let s = &e.shared;
         let calls = s.abort_calls.fetch_add(1, Ordering::SeqCst) + 1;
         let after = s.abort_after.load(Ordering::SeqCst);
@@ -458,7 +601,11 @@ unsafe extern "C" fn abort(h: OfxImageEffectHandle) -> c_int {
     .unwrap_or(0)
 }
 
-unsafe extern "C" fn image_memory_alloc(h: OfxImageEffectHandle, n: usize, out: *mut OfxImageMemoryHandle) -> OfxStatus {
+unsafe extern "C" fn image_memory_alloc(
+    h: OfxImageEffectHandle,
+    n: usize,
+    out: *mut OfxImageMemoryHandle,
+) -> OfxStatus {
     guard(|| {
         if out.is_null() {
             return kOfxStatErrBadHandle;
@@ -471,12 +618,18 @@ unsafe extern "C" fn image_memory_alloc(h: OfxImageEffectHandle, n: usize, out: 
                 None => return kOfxStatErrBadHandle,
             }
         };
-        let Some(buf) = AlignedBuf::new(n) else { return kOfxStatErrMemory };
+        let Some(buf) = AlignedBuf::new(n) else {
+            return kOfxStatErrMemory;
+        };
         if let Some(o) = &owner {
             o.outstanding_memory.fetch_add(1, Ordering::SeqCst);
         }
         LIVE_IMAGE_MEMORY.fetch_add(1, Ordering::SeqCst);
-        let m = Box::into_raw(Box::new(MemObj { buf, locks: AtomicI64::new(0), owner }));
+        let m = Box::into_raw(Box::new(MemObj {
+            buf,
+            locks: AtomicI64::new(0),
+            owner,
+        }));
         registry::register(m as *const c_void, Kind::Memory);
         unsafe { *out = m as OfxImageMemoryHandle };
         kOfxStatOK
@@ -500,9 +653,14 @@ unsafe extern "C" fn image_memory_free(h: OfxImageMemoryHandle) -> OfxStatus {
     })
 }
 
-unsafe extern "C" fn image_memory_lock(h: OfxImageMemoryHandle, out: *mut *mut c_void) -> OfxStatus {
+unsafe extern "C" fn image_memory_lock(
+    h: OfxImageMemoryHandle,
+    out: *mut *mut c_void,
+) -> OfxStatus {
     guard(|| {
-        let Some(m) = (unsafe { registry::lookup::<MemObj>(h, Kind::Memory) }) else { return kOfxStatErrBadHandle };
+        let Some(m) = (unsafe { registry::lookup::<MemObj>(h, Kind::Memory) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -514,7 +672,9 @@ unsafe extern "C" fn image_memory_lock(h: OfxImageMemoryHandle, out: *mut *mut c
 
 unsafe extern "C" fn image_memory_unlock(h: OfxImageMemoryHandle) -> OfxStatus {
     guard(|| {
-        let Some(m) = (unsafe { registry::lookup::<MemObj>(h, Kind::Memory) }) else { return kOfxStatErrBadHandle };
+        let Some(m) = (unsafe { registry::lookup::<MemObj>(h, Kind::Memory) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if m.locks.fetch_sub(1, Ordering::SeqCst) <= 0 {
             m.locks.fetch_add(1, Ordering::SeqCst);
             return kOfxStatErrBadHandle;
@@ -555,7 +715,9 @@ unsafe fn text_of(format: *const c_char, arg1: *const c_char) -> String {
         if arg1.is_null() {
             return String::new();
         }
-        return unsafe { CStr::from_ptr(arg1) }.to_string_lossy().into_owned();
+        return unsafe { CStr::from_ptr(arg1) }
+            .to_string_lossy()
+            .into_owned();
     }
     f.to_string_lossy().into_owned()
 }
@@ -576,7 +738,13 @@ unsafe extern "C" fn message(
     arg1: *const c_char,
 ) -> OfxStatus {
     guard(|| {
-        let m = unsafe { Message { kind: lossy(kind), id: lossy(id), text: text_of(format, arg1) } };
+        let m = unsafe {
+            Message {
+                kind: lossy(kind),
+                id: lossy(id),
+                text: text_of(format, arg1),
+            }
+        };
         let question = m.kind == K_MESSAGE_QUESTION.to_str().unwrap_or_default();
         match unsafe { effect(h) } {
             Some(e) => e.shared.messages.lock().transient.push(m),
@@ -598,7 +766,9 @@ unsafe extern "C" fn set_persistent_message(
     arg1: *const c_char,
 ) -> OfxStatus {
     guard(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         e.shared.messages.lock().persistent = Some(unsafe { (lossy(kind), text_of(format, arg1)) });
         kOfxStatOK
     })
@@ -606,27 +776,47 @@ unsafe extern "C" fn set_persistent_message(
 
 unsafe extern "C" fn clear_persistent_message(h: *mut c_void) -> OfxStatus {
     guard(|| {
-        let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+        let Some(e) = (unsafe { effect(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         e.shared.messages.lock().persistent = None;
         kOfxStatOK
     })
 }
 
-type MessageFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, *const c_char) -> OfxStatus;
-type VarMessageFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, ...) -> OfxStatus;
+type MessageFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const c_char,
+    *const c_char,
+    *const c_char,
+    *const c_char,
+) -> OfxStatus;
+type VarMessageFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const c_char,
+    *const c_char,
+    *const c_char,
+    ...
+) -> OfxStatus;
 
 const MESSAGE_FN: VarMessageFn = unsafe { std::mem::transmute::<MessageFn, VarMessageFn>(message) };
-const PERSISTENT_FN: VarMessageFn = unsafe { std::mem::transmute::<MessageFn, VarMessageFn>(set_persistent_message) };
+const PERSISTENT_FN: VarMessageFn =
+    unsafe { std::mem::transmute::<MessageFn, VarMessageFn>(set_persistent_message) };
 
-pub(crate) static MESSAGE_SUITE_V1: OfxMessageSuiteV1 = OfxMessageSuiteV1 { message: Some(MESSAGE_FN) };
+pub(crate) static MESSAGE_SUITE_V1: OfxMessageSuiteV1 = OfxMessageSuiteV1 {
+    message: Some(MESSAGE_FN),
+};
 pub(crate) static MESSAGE_SUITE_V2: OfxMessageSuiteV2 = OfxMessageSuiteV2 {
     message: Some(MESSAGE_FN),
     setPersistentMessage: Some(PERSISTENT_FN),
     clearPersistentMessage: Some(clear_persistent_message),
 };
 /// What some hosts hand out: a V2 suite whose persistent-message entries are NULL.
-pub(crate) static MESSAGE_SUITE_V2_NULL_PERSISTENT: OfxMessageSuiteV2 =
-    OfxMessageSuiteV2 { message: Some(MESSAGE_FN), setPersistentMessage: None, clearPersistentMessage: None };
+pub(crate) static MESSAGE_SUITE_V2_NULL_PERSISTENT: OfxMessageSuiteV2 = OfxMessageSuiteV2 {
+    message: Some(MESSAGE_FN),
+    setPersistentMessage: None,
+    clearPersistentMessage: None,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Progress suites V1/V2. progressUpdate answers kOfxStatReplyNo while the instance's abort flag
@@ -634,16 +824,38 @@ pub(crate) static MESSAGE_SUITE_V2_NULL_PERSISTENT: OfxMessageSuiteV2 =
 // ---------------------------------------------------------------------------------------------
 
 fn push_progress(h: *mut c_void, ev: ProgressEvent) -> OfxStatus {
-    let Some(e) = (unsafe { effect(h) }) else { return kOfxStatErrBadHandle };
+    let Some(e) = (unsafe { effect(h) }) else {
+        return kOfxStatErrBadHandle;
+    };
     e.shared.progress.lock().push(ev);
     kOfxStatOK
 }
 
 unsafe extern "C" fn progress_start_v1(h: *mut c_void, label: *const c_char) -> OfxStatus {
-    guard(|| push_progress(h, ProgressEvent::Start { label: unsafe { lossy(label) }, id: None }))
+    guard(|| {
+        push_progress(
+            h,
+            ProgressEvent::Start {
+                label: unsafe { lossy(label) },
+                id: None,
+            },
+        )
+    })
 }
-unsafe extern "C" fn progress_start_v2(h: *mut c_void, label: *const c_char, id: *const c_char) -> OfxStatus {
-    guard(|| push_progress(h, ProgressEvent::Start { label: unsafe { lossy(label) }, id: Some(unsafe { lossy(id) }) }))
+unsafe extern "C" fn progress_start_v2(
+    h: *mut c_void,
+    label: *const c_char,
+    id: *const c_char,
+) -> OfxStatus {
+    guard(|| {
+        push_progress(
+            h,
+            ProgressEvent::Start {
+                label: unsafe { lossy(label) },
+                id: Some(unsafe { lossy(id) }),
+            },
+        )
+    })
 }
 unsafe extern "C" fn progress_update(h: *mut c_void, v: f64) -> OfxStatus {
     guard(|| {

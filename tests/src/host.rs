@@ -29,7 +29,8 @@ const K_PARAM_HOST_BOOLEAN_ANIMATION: &CStr = c"OfxParamHostPropSupportsBooleanA
 const K_PARAM_HOST_MAX_PARAMETERS: &CStr = c"OfxParamHostPropMaxParameters";
 const K_PARAM_HOST_MAX_PAGES: &CStr = c"OfxParamHostPropMaxPages";
 const K_PARAM_HOST_PAGE_ROW_COLUMN_COUNT: &CStr = c"OfxParamHostPropPageRowColumnCount";
-const K_PARAM_HOST_SUPPORTS_PARAMETER_ANIMATION: &CStr = c"OfxParamHostPropSupportsParametricAnimation";
+const K_PARAM_HOST_SUPPORTS_PARAMETER_ANIMATION: &CStr =
+    c"OfxParamHostPropSupportsParametricAnimation";
 pub(crate) const K_FRAME_STEP: &CStr = c"OfxImageEffectPropFrameStep";
 pub(crate) const K_RENDER_QUALITY_DRAFT: &CStr = c"OfxImageEffectPropRenderQualityDraft";
 pub(crate) const K_REGION_OF_INTEREST: &CStr = c"OfxImageEffectPropRegionOfInterest";
@@ -38,8 +39,10 @@ pub(crate) const K_PROJECT_OFFSET: &CStr = c"OfxImageEffectPropProjectOffset";
 pub(crate) const K_PROJECT_EXTENT: &CStr = c"OfxImageEffectPropProjectExtent";
 pub(crate) const K_PROJECT_PAR: &CStr = c"OfxImageEffectPropProjectPixelAspectRatio";
 pub(crate) const K_EFFECT_DURATION: &CStr = c"OfxImageEffectInstancePropEffectDuration";
-pub(crate) const K_FIELD_RENDER_TWICE_ALWAYS: &CStr = c"OfxImageEffectPluginPropFieldRenderTwiceAlways";
-pub(crate) const K_CLIP_PREFERENCES_SLAVE_PARAM: &CStr = c"OfxImageEffectPropClipPreferencesSlaveParam";
+pub(crate) const K_FIELD_RENDER_TWICE_ALWAYS: &CStr =
+    c"OfxImageEffectPluginPropFieldRenderTwiceAlways";
+pub(crate) const K_CLIP_PREFERENCES_SLAVE_PARAM: &CStr =
+    c"OfxImageEffectPropClipPreferencesSlaveParam";
 
 /// An OFX context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,7 +171,10 @@ impl Status {
             "kOfxStatReplyNo",
             "kOfxStatReplyDefault",
         ];
-        NAMES.get(self.0 as usize).copied().unwrap_or("unknown status")
+        NAMES
+            .get(self.0 as usize)
+            .copied()
+            .unwrap_or("unknown status")
     }
 }
 impl fmt::Debug for Status {
@@ -251,17 +257,41 @@ fn host_props(p: &HostProfile) -> Box<PropertySet> {
     s.def_int(K_PROP_VERSION, &[1, 0, 0]);
     s.def_str(kOfxPropVersionLabel, &["1.0"]);
     s.def_int(kOfxPropAPIVersion, &[1, 4]);
-    s.def_int(kOfxImageEffectHostPropIsBackground, &[p.is_background as i32]);
-    let ctx: Vec<&str> = p.contexts.iter().map(|c| c.ofx_name().to_str().unwrap_or_default()).collect();
+    s.def_int(
+        kOfxImageEffectHostPropIsBackground,
+        &[p.is_background as i32],
+    );
+    let ctx: Vec<&str> = p
+        .contexts
+        .iter()
+        .map(|c| c.ofx_name().to_str().unwrap_or_default())
+        .collect();
     s.def_str(kOfxImageEffectPropSupportedContexts, &ctx);
-    let d: Vec<&str> = p.depths.iter().map(|d| d.ofx_name().to_str().unwrap_or_default()).collect();
+    let d: Vec<&str> = p
+        .depths
+        .iter()
+        .map(|d| d.ofx_name().to_str().unwrap_or_default())
+        .collect();
     s.def_str(kOfxImageEffectPropSupportedPixelDepths, &d);
-    let c: Vec<&str> = p.components.iter().map(|c| c.ofx_name().to_str().unwrap_or_default()).collect();
+    let c: Vec<&str> = p
+        .components
+        .iter()
+        .map(|c| c.ofx_name().to_str().unwrap_or_default())
+        .collect();
     s.def_str(kOfxImageEffectPropSupportedComponents, &c);
-    s.def_int(kOfxImageEffectPropTemporalClipAccess, &[p.temporal_clip_access as i32]);
-    s.def_int(kOfxImageEffectPropSupportsMultiResolution, &[p.multi_resolution as i32]);
+    s.def_int(
+        kOfxImageEffectPropTemporalClipAccess,
+        &[p.temporal_clip_access as i32],
+    );
+    s.def_int(
+        kOfxImageEffectPropSupportsMultiResolution,
+        &[p.multi_resolution as i32],
+    );
     s.def_int(kOfxImageEffectPropSupportsTiles, &[p.tiles as i32]);
-    s.def_int(kOfxImageEffectPropSupportsMultipleClipDepths, &[p.multiple_clip_depths as i32]);
+    s.def_int(
+        kOfxImageEffectPropSupportsMultipleClipDepths,
+        &[p.multiple_clip_depths as i32],
+    );
     s.def_int(kOfxImageEffectPropSupportsMultipleClipPARs, &[0]);
     s.def_int(K_SUPPORTS_OVERLAYS, &[0]);
     s.def_int(K_SETABLE_FRAME_RATE, &[0]);
@@ -279,7 +309,11 @@ fn host_props(p: &HostProfile) -> Box<PropertySet> {
     s
 }
 
-unsafe extern "C" fn fetch_suite(host: OfxPropertySetHandle, name: *const c_char, version: c_int) -> *const c_void {
+unsafe extern "C" fn fetch_suite(
+    host: OfxPropertySetHandle,
+    name: *const c_char,
+    version: c_int,
+) -> *const c_void {
     std::panic::catch_unwind(|| {
         let set = unsafe { PropertySet::from_handle(host) }?;
         let shared = set.aux.load(std::sync::atomic::Ordering::SeqCst) as *const HostShared;
@@ -310,7 +344,11 @@ unsafe extern "C" fn fetch_suite(host: OfxPropertySetHandle, name: *const c_char
             }
             _ => std::ptr::null(),
         };
-        shared.fetched_suites.lock().push((name.to_string_lossy().into_owned(), version, !suite.is_null()));
+        shared.fetched_suites.lock().push((
+            name.to_string_lossy().into_owned(),
+            version,
+            !suite.is_null(),
+        ));
         Some(suite)
     })
     .ok()
@@ -328,9 +366,20 @@ impl TestHost {
     /// A host behaving as `profile` says.
     pub fn new(profile: HostProfile) -> TestHost {
         let props = host_props(&profile);
-        let ofx_host = Box::new(OfxHost { host: props.handle(), fetchSuite: Some(fetch_suite) });
-        let shared = Arc::new(HostShared { profile, props, ofx_host, fetched_suites: Mutex::default() });
-        shared.props.aux.store(Arc::as_ptr(&shared) as usize, std::sync::atomic::Ordering::SeqCst);
+        let ofx_host = Box::new(OfxHost {
+            host: props.handle(),
+            fetchSuite: Some(fetch_suite),
+        });
+        let shared = Arc::new(HostShared {
+            profile,
+            props,
+            ofx_host,
+            fetched_suites: Mutex::default(),
+        });
+        shared.props.aux.store(
+            Arc::as_ptr(&shared) as usize,
+            std::sync::atomic::Ordering::SeqCst,
+        );
         TestHost { shared }
     }
 
@@ -363,23 +412,58 @@ impl TestHost {
     /// setHost and kOfxActionLoad are sent when a plugin is first taken with [`Bundle::plugin`].
     pub fn load_bundle(&self, bundle: impl AsRef<Path>) -> Result<Bundle> {
         let bundle = bundle.as_ref().to_path_buf();
-        let file = bundle.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let file = bundle
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let Some(stem) = file.strip_suffix(".ofx.bundle") else {
-            return Err(HostError::Load(format!("{} is not a *.ofx.bundle directory", bundle.display())));
+            return Err(HostError::Load(format!(
+                "{} is not a *.ofx.bundle directory",
+                bundle.display()
+            )));
         };
-        let binary = bundle.join("Contents").join("Linux-x86-64").join(format!("{stem}.ofx"));
+        let binary = bundle
+            .join("Contents")
+            .join("Linux-x86-64")
+            .join(format!("{stem}.ofx"));
         if !binary.is_file() {
-            return Err(HostError::Load(format!("{} does not exist", binary.display())));
+            return Err(HostError::Load(format!(
+                "{} does not exist",
+                binary.display()
+            )));
         }
         // SAFETY: loading a plugin runs its initialisers; that is what this host is for.
-        let lib = unsafe { Library::new(&binary) }.map_err(|e| HostError::Load(format!("{}: {e}", binary.display())))?;
+        let lib = unsafe { Library::new(&binary) }
+            .map_err(|e| HostError::Load(format!("{}: {e}", binary.display())))?;
         let (count, get) = unsafe {
             let n = lib
                 .get::<OfxGetNumberOfPluginsFn>(b"OfxGetNumberOfPlugins")
                 .map_err(|e| HostError::Load(format!("OfxGetNumberOfPlugins: {e}")))?;
-            let g = lib.get::<OfxGetPluginFn>(b"OfxGetPlugin").map_err(|e| HostError::Load(format!("OfxGetPlugin: {e}")))?;
-            (n(), *g)
+            let g = lib
+                .get::<OfxGetPluginFn>(b"OfxGetPlugin")
+                .map_err(|e| HostError::Load(format!("OfxGetPlugin: {e}")))?;
+            (*n, *g)
         };
+        // SAFETY: the entry points come from the library, which the bundle keeps loaded.
+        unsafe { self.bundle_from_entry_points(bundle, binary, Some(lib), count, get) }
+    }
+
+    /// A bundle from entry points already in the process (no dlopen): for testing the host
+    /// itself with an in-process plugin.
+    ///
+    /// # Safety
+    /// The functions must behave as OfxGetNumberOfPlugins / OfxGetPlugin and stay valid (and
+    /// the plugins they describe alive) while the bundle or anything from it lives.
+    #[doc(hidden)]
+    pub unsafe fn bundle_from_entry_points(
+        &self,
+        path: PathBuf,
+        binary: PathBuf,
+        lib: Option<Library>,
+        count: OfxGetNumberOfPluginsFn,
+        get: OfxGetPluginFn,
+    ) -> Result<Bundle> {
+        let count = unsafe { count() };
         let mut plugins = vec![];
         for i in 0..count.max(0) {
             let raw = unsafe { get(i) };
@@ -406,9 +490,12 @@ impl TestHost {
             ));
         }
         Ok(Bundle {
-            path: bundle,
+            path,
             binary,
-            lib: Arc::new(LibHolder { lib: Some(lib), dlclose: self.shared.profile.dlclose_on_drop }),
+            lib: Arc::new(LibHolder {
+                lib,
+                dlclose: self.shared.profile.dlclose_on_drop,
+            }),
             plugins,
             host: self.clone(),
             loaded: Mutex::default(),
@@ -420,13 +507,18 @@ impl TestHost {
 /// looking inside bundles), like a host scanning OFX_PLUGIN_PATH. Sorted, no duplicates.
 pub fn scan_bundles<P: AsRef<Path>>(search_path: &[P]) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if !p.is_dir() {
                 continue;
             }
-            if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".ofx.bundle")) {
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".ofx.bundle"))
+            {
                 out.push(p);
             } else if depth < 8 {
                 walk(&p, out, depth + 1);
@@ -436,7 +528,10 @@ pub fn scan_bundles<P: AsRef<Path>>(search_path: &[P]) -> Vec<PathBuf> {
     let mut out = vec![];
     for d in search_path {
         let d = d.as_ref();
-        if d.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".ofx.bundle")) {
+        if d.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".ofx.bundle"))
+        {
             out.push(d.to_path_buf());
         } else {
             walk(d, &mut out, 0);
@@ -526,11 +621,16 @@ impl Bundle {
             return Err(HostError::NoSuchPlugin(id.to_owned()));
         };
         if info.api != kOfxImageEffectPluginApi.to_str().unwrap_or_default() {
-            return Err(HostError::Load(format!("plugin {id} has API {:?}", info.api)));
+            return Err(HostError::Load(format!(
+                "plugin {id} has API {:?}",
+                info.api
+            )));
         }
         let p = unsafe { &*raw.0 };
         let (Some(set_host), Some(main)) = (p.setHost, p.mainEntry) else {
-            return Err(HostError::Load(format!("plugin {id} has a NULL setHost or mainEntry")));
+            return Err(HostError::Load(format!(
+                "plugin {id} has a NULL setHost or mainEntry"
+            )));
         };
         unsafe { set_host(self.host.shared.ofx_host_ptr()) };
         let inner = Arc::new(PluginInner {
@@ -546,9 +646,14 @@ impl Bundle {
         });
         let st = inner.call(kOfxActionLoad, std::ptr::null(), None, None);
         if st != kOfxStatOK && st != kOfxStatReplyDefault {
-            return Err(HostError::Action { action: "OfxActionLoad".into(), status: Status(st) });
+            return Err(HostError::Action {
+                action: "OfxActionLoad".into(),
+                status: Status(st),
+            });
         }
-        inner.loaded.store(true, std::sync::atomic::Ordering::SeqCst);
+        inner
+            .loaded
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         loaded.insert(id.to_owned(), inner.clone());
         Ok(Plugin { inner })
     }
@@ -579,17 +684,31 @@ impl PluginInner {
         let h = |s: Option<&PropertySet>| s.map(|s| s.handle()).unwrap_or(std::ptr::null_mut());
         // SAFETY: mainEntry from the plugin; handles are live host objects.
         let st = unsafe { (self.main)(action.as_ptr(), handle, h(in_args), h(out_args)) };
-        let target = unsafe { effect::effect(handle) }.map(|e| e.shared.clone()).unwrap_or_else(|| self.shared.clone());
-        target.actions.lock().push((action.to_string_lossy().into_owned(), st));
+        let target = unsafe { effect::effect(handle) }
+            .map(|e| e.shared.clone())
+            .unwrap_or_else(|| self.shared.clone());
+        target
+            .actions
+            .lock()
+            .push((action.to_string_lossy().into_owned(), st));
         st
     }
 
-    pub fn call_ok(&self, action: &CStr, handle: *const c_void, i: Option<&PropertySet>, o: Option<&PropertySet>) -> Result<OfxStatus> {
+    pub fn call_ok(
+        &self,
+        action: &CStr,
+        handle: *const c_void,
+        i: Option<&PropertySet>,
+        o: Option<&PropertySet>,
+    ) -> Result<OfxStatus> {
         let st = self.call(action, handle, i, o);
         if st == kOfxStatOK || st == kOfxStatReplyDefault {
             Ok(st)
         } else {
-            Err(HostError::Action { action: action.to_string_lossy().into_owned(), status: Status(st) })
+            Err(HostError::Action {
+                action: action.to_string_lossy().into_owned(),
+                status: Status(st),
+            })
         }
     }
 
@@ -603,14 +722,20 @@ impl PluginInner {
         props.def_str(kOfxPropLabel, &[&self.info.id]);
         props.def_str(kOfxPropShortLabel, &[&self.info.id]);
         props.def_str(kOfxPropLongLabel, &[&self.info.id]);
-        props.def_int(kOfxPropVersion, &[self.info.version.0 as i32, self.info.version.1 as i32]);
+        props.def_int(
+            kOfxPropVersion,
+            &[self.info.version.0 as i32, self.info.version.1 as i32],
+        );
         props.def_str(kOfxPropVersionLabel, &[""]);
         props.def_str(kOfxPropPluginDescription, &[""]);
         props.def_str(kOfxImageEffectPluginPropGrouping, &[""]);
         props.def_str_var(kOfxImageEffectPropSupportedContexts, &[]);
         props.def_str_var(kOfxImageEffectPropSupportedPixelDepths, &[]);
         props.def_int(kOfxImageEffectPluginPropSingleInstance, &[0]);
-        props.def_cstr(kOfxImageEffectPluginRenderThreadSafety, kOfxImageEffectRenderInstanceSafe);
+        props.def_cstr(
+            kOfxImageEffectPluginRenderThreadSafety,
+            kOfxImageEffectRenderInstanceSafe,
+        );
         props.def_int(kOfxImageEffectPluginPropHostFrameThreading, &[1]);
         props.def_int(kOfxImageEffectPropSupportsMultiResolution, &[1]);
         props.def_int(kOfxImageEffectPropSupportsTiles, &[1]);
@@ -619,8 +744,16 @@ impl PluginInner {
         props.def_int(kOfxImageEffectPropSupportsMultipleClipPARs, &[0]);
         props.def_int(K_FIELD_RENDER_TWICE_ALWAYS, &[1]);
         props.def_str_var(K_CLIP_PREFERENCES_SLAVE_PARAM, &[]);
-        props.def_str(kOfxPluginPropFilePath, &[&self.bundle_path.to_string_lossy()]);
-        let e = EffectObj::new_boxed(EffectKind::Descriptor, props, ParamSetObj::new_boxed(true, None), self.shared.clone());
+        props.def_str(
+            kOfxPluginPropFilePath,
+            &[&self.bundle_path.to_string_lossy()],
+        );
+        let e = EffectObj::new_boxed(
+            EffectKind::Descriptor,
+            props,
+            ParamSetObj::new_boxed(true, None),
+            self.shared.clone(),
+        );
         self.call_ok(kOfxActionDescribe, e.handle(), None, None)?;
         *d = Some(e);
         Ok(())
@@ -633,21 +766,41 @@ impl PluginInner {
         }
         let base = self.descriptor.lock();
         let base = base.as_ref().expect("described");
-        let supported = base.props.get_strs("OfxImageEffectPropSupportedContexts").unwrap_or_default();
+        let supported = base
+            .props
+            .get_strs("OfxImageEffectPropSupportedContexts")
+            .unwrap_or_default();
         if !supported.iter().any(|s| Context::from_ofx(s) == Some(ctx)) {
-            return Err(HostError::Other(format!("plugin {} does not support {ctx:?} (it supports {supported:?})", self.info.id)));
+            return Err(HostError::Other(format!(
+                "plugin {} does not support {ctx:?} (it supports {supported:?})",
+                self.info.id
+            )));
         }
         let props = base.props.clone_boxed(false);
         props.def_cstr(kOfxImageEffectPropContext, ctx.ofx_name());
-        let e = EffectObj::new_boxed(EffectKind::ContextDescriptor, props, ParamSetObj::new_boxed(true, None), self.shared.clone());
+        let e = EffectObj::new_boxed(
+            EffectKind::ContextDescriptor,
+            props,
+            ParamSetObj::new_boxed(true, None),
+            self.shared.clone(),
+        );
         let in_args = PropertySet::new_boxed(true);
         in_args.def_cstr(kOfxImageEffectPropContext, ctx.ofx_name());
-        self.call_ok(kOfxImageEffectActionDescribeInContext, e.handle(), Some(&in_args), None)?;
+        self.call_ok(
+            kOfxImageEffectActionDescribeInContext,
+            e.handle(),
+            Some(&in_args),
+            None,
+        )?;
         self.contexts.lock().insert(ctx, e);
         Ok(())
     }
 
-    pub fn context_descriptor<R>(&self, ctx: Context, f: impl FnOnce(&EffectObj) -> R) -> Result<R> {
+    pub fn context_descriptor<R>(
+        &self,
+        ctx: Context,
+        f: impl FnOnce(&EffectObj) -> R,
+    ) -> Result<R> {
         self.ensure_context(ctx)?;
         let c = self.contexts.lock();
         Ok(f(c.get(&ctx).expect("described")))
@@ -719,13 +872,25 @@ fn snapshot(e: &EffectObj, context: Option<Context>) -> Descriptor {
     Descriptor {
         context,
         props: e.props.snapshot(),
-        clips: e.clips.lock().iter().map(|c| ClipDescriptor { name: c.name.clone(), props: c.props.snapshot() }).collect(),
+        clips: e
+            .clips
+            .lock()
+            .iter()
+            .map(|c| ClipDescriptor {
+                name: c.name.clone(),
+                props: c.props.snapshot(),
+            })
+            .collect(),
         params: e
             .params
             .params
             .lock()
             .iter()
-            .map(|p| ParamDescriptor { name: p.name.clone(), param_type: p.ptype, props: p.props.snapshot() })
+            .map(|p| ParamDescriptor {
+                name: p.name.clone(),
+                param_type: p.ptype,
+                props: p.props.snapshot(),
+            })
             .collect(),
     }
 }
@@ -750,7 +915,8 @@ impl Plugin {
     /// Sends kOfxImageEffectActionDescribeInContext (once per context) and returns the
     /// context descriptor. Fails when the plugin does not list the context.
     pub fn describe_in_context(&self, ctx: Context) -> Result<Descriptor> {
-        self.inner.context_descriptor(ctx, |e| snapshot(e, Some(ctx)))
+        self.inner
+            .context_descriptor(ctx, |e| snapshot(e, Some(ctx)))
     }
     /// Messages the plugin sent with a descriptor handle.
     pub fn descriptor_messages(&self) -> Vec<Message> {

@@ -139,7 +139,10 @@ impl ParamType {
         }
     }
     fn has_value(self) -> bool {
-        !matches!(self, ParamType::PushButton | ParamType::Group | ParamType::Page)
+        !matches!(
+            self,
+            ParamType::PushButton | ParamType::Group | ParamType::Page
+        )
     }
     fn interpolates(self) -> bool {
         self.double_dim() > 0
@@ -233,13 +236,19 @@ impl ParamValue {
             (ParamType::Integer, ParamValue::Int(v) | ParamValue::Choice(v)) => ParamValue::Int(v),
             (ParamType::Boolean, ParamValue::Bool(b)) => ParamValue::Bool(b),
             (ParamType::Boolean, ParamValue::Int(v)) => ParamValue::Bool(v != 0),
-            (ParamType::Choice, ParamValue::Choice(v) | ParamValue::Int(v)) => ParamValue::Choice(v),
+            (ParamType::Choice, ParamValue::Choice(v) | ParamValue::Int(v)) => {
+                ParamValue::Choice(v)
+            }
             (ParamType::String | ParamType::Custom, ParamValue::String(s)) => ParamValue::String(s),
             (t, ParamValue::Doubles(v)) if t.double_dim() > 1 && v.len() == t.double_dim() => {
                 ParamValue::Doubles(v)
             }
-            (t, ParamValue::Double(v)) if t.double_dim() > 1 => ParamValue::Doubles(vec![v; t.double_dim()]),
-            (t, ParamValue::Ints(v)) if t.int_dim() > 1 && v.len() == t.int_dim() => ParamValue::Ints(v),
+            (t, ParamValue::Double(v)) if t.double_dim() > 1 => {
+                ParamValue::Doubles(vec![v; t.double_dim()])
+            }
+            (t, ParamValue::Ints(v)) if t.int_dim() > 1 && v.len() == t.int_dim() => {
+                ParamValue::Ints(v)
+            }
             (t, v) if !t.has_value() => return bad(&v),
             (_, v) => return bad(&v),
         })
@@ -290,7 +299,11 @@ impl Curve {
         }
     }
     pub fn set_key(&mut self, time: f64, v: ParamValue) {
-        match self.keys.iter().position(|(kt, _)| (kt - time).abs() < TIME_EPS) {
+        match self
+            .keys
+            .iter()
+            .position(|(kt, _)| (kt - time).abs() < TIME_EPS)
+        {
             Some(i) => self.keys[i].1 = v,
             None => {
                 let i = self.keys.partition_point(|(kt, _)| *kt < time);
@@ -334,7 +347,10 @@ impl ParamObj {
             name: name.to_owned(),
             ptype,
             props,
-            curve: Mutex::new(Curve { value, keys: vec![] }),
+            curve: Mutex::new(Curve {
+                value,
+                keys: vec![],
+            }),
             strings: Mutex::new(vec![]),
             owner,
         });
@@ -355,7 +371,9 @@ impl ParamObj {
             ParamType::Integer => ParamValue::Int(props.get_int(d).unwrap_or(0)),
             ParamType::Boolean => ParamValue::Bool(props.get_int(d).unwrap_or(0) != 0),
             ParamType::Choice => ParamValue::Choice(props.get_int(d).unwrap_or(0)),
-            ParamType::String | ParamType::Custom => ParamValue::String(props.get_str(d).unwrap_or_default()),
+            ParamType::String | ParamType::Custom => {
+                ParamValue::String(props.get_str(d).unwrap_or_default())
+            }
             t if t.double_dim() > 1 => {
                 let mut v = props.get_doubles(d).unwrap_or_default();
                 v.resize(t.double_dim(), 0.0);
@@ -375,7 +393,8 @@ impl ParamObj {
         }
     }
     fn update_is_animating(&self, curve: &Curve) {
-        self.props.def_int(K_PARAM_PROP_IS_ANIMATING, &[!curve.keys.is_empty() as i32]);
+        self.props
+            .def_int(K_PARAM_PROP_IS_ANIMATING, &[!curve.keys.is_empty() as i32]);
     }
 
     /// Writes a value through the plugin's out pointers.
@@ -431,7 +450,9 @@ impl ParamObj {
                 ParamValue::String(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
             }
             t if t.double_dim() > 1 => ParamValue::Doubles(d[..t.double_dim()].to_vec()),
-            t if t.int_dim() > 1 => ParamValue::Ints(i[..t.int_dim()].iter().map(|v| *v as c_int).collect()),
+            t if t.int_dim() > 1 => {
+                ParamValue::Ints(i[..t.int_dim()].iter().map(|v| *v as c_int).collect())
+            }
             _ => return None,
         })
     }
@@ -446,6 +467,8 @@ impl Drop for ParamObj {
 /// A parameter set (of a descriptor or of an instance).
 pub(crate) struct ParamSetObj {
     pub props: Box<PropertySet>,
+    /// Boxed: the plugin holds their addresses as handles.
+    #[allow(clippy::vec_box)]
     pub params: Mutex<Vec<Box<ParamObj>>>,
     /// Descriptor sets accept paramDefine; instance sets do not.
     pub is_descriptor: bool,
@@ -503,7 +526,11 @@ pub(crate) fn descriptor_props(ptype: ParamType, name: &str) -> Box<PropertySet>
         p.def_int(K_PARAM_PROP_CAN_UNDO, &[1]);
     }
     let dd = ptype.double_dim();
-    let id = if ptype == ParamType::Integer { 1 } else { ptype.int_dim() };
+    let id = if ptype == ParamType::Integer {
+        1
+    } else {
+        ptype.int_dim()
+    };
     if dd > 0 {
         p.def_double(kOfxParamPropDefault, &vec![0.0; dd]);
         p.def_double(kOfxParamPropMin, &vec![-f64::MAX; dd]);
@@ -521,7 +548,10 @@ pub(crate) fn descriptor_props(ptype: ParamType, name: &str) -> Box<PropertySet>
         p.def_int(kOfxParamPropDisplayMax, &vec![i32::MAX; id]);
     }
     if dd > 1 || id > 1 {
-        p.def_str(K_PARAM_PROP_DIMENSION_LABEL, &["x", "y", "z", "w"][..dd.max(id)]);
+        p.def_str(
+            K_PARAM_PROP_DIMENSION_LABEL,
+            &["x", "y", "z", "w"][..dd.max(id)],
+        );
     }
     match ptype {
         ParamType::Boolean => p.def_int(kOfxParamPropDefault, &[0]),
@@ -563,8 +593,12 @@ unsafe extern "C" fn param_define(
     props: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     guard(|| {
-        let Some(set) = (unsafe { param_set(set) }) else { return kOfxStatErrBadHandle };
-        let Some(name) = (unsafe { str_arg(name) }) else { return kOfxStatErrValue };
+        let Some(set) = (unsafe { param_set(set) }) else {
+            return kOfxStatErrBadHandle;
+        };
+        let Some(name) = (unsafe { str_arg(name) }) else {
+            return kOfxStatErrValue;
+        };
         if ptype.is_null() {
             return kOfxStatErrUnknown;
         }
@@ -578,7 +612,13 @@ unsafe extern "C" fn param_define(
         if params.iter().any(|p| p.name == name) {
             return kOfxStatErrExists;
         }
-        let obj = ParamObj::new_boxed(&name, pt, descriptor_props(pt, &name), ParamValue::None, None);
+        let obj = ParamObj::new_boxed(
+            &name,
+            pt,
+            descriptor_props(pt, &name),
+            ParamValue::None,
+            None,
+        );
         if !props.is_null() {
             unsafe { *props = obj.props.handle() };
         }
@@ -594,8 +634,12 @@ unsafe extern "C" fn param_get_handle(
     props: *mut OfxPropertySetHandle,
 ) -> OfxStatus {
     guard(|| {
-        let Some(set) = (unsafe { param_set(set) }) else { return kOfxStatErrBadHandle };
-        let Some(name) = (unsafe { str_arg(name) }) else { return kOfxStatErrUnknown };
+        let Some(set) = (unsafe { param_set(set) }) else {
+            return kOfxStatErrBadHandle;
+        };
+        let Some(name) = (unsafe { str_arg(name) }) else {
+            return kOfxStatErrUnknown;
+        };
         set.with_param(&name, |p| {
             if !out.is_null() {
                 unsafe { *out = p.handle() };
@@ -609,9 +653,14 @@ unsafe extern "C" fn param_get_handle(
     })
 }
 
-unsafe extern "C" fn param_set_get_property_set(set: OfxParamSetHandle, out: *mut OfxPropertySetHandle) -> OfxStatus {
+unsafe extern "C" fn param_set_get_property_set(
+    set: OfxParamSetHandle,
+    out: *mut OfxPropertySetHandle,
+) -> OfxStatus {
     guard(|| {
-        let Some(set) = (unsafe { param_set(set) }) else { return kOfxStatErrBadHandle };
+        let Some(set) = (unsafe { param_set(set) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -620,9 +669,14 @@ unsafe extern "C" fn param_set_get_property_set(set: OfxParamSetHandle, out: *mu
     })
 }
 
-unsafe extern "C" fn param_get_property_set(p: OfxParamHandle, out: *mut OfxPropertySetHandle) -> OfxStatus {
+unsafe extern "C" fn param_get_property_set(
+    p: OfxParamHandle,
+    out: *mut OfxPropertySetHandle,
+) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(p) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(p) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -640,7 +694,9 @@ unsafe extern "C" fn param_get_value(
     p4: *mut c_void,
 ) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         let v = p.curve.lock().value_at(p.ptype, p.current_time());
         unsafe { p.write_out(&v, [p1, p2, p3, p4]) }
     })
@@ -656,7 +712,9 @@ unsafe extern "C" fn param_get_value_at_time(
     p4: *mut c_void,
 ) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         let v = p.curve.lock().value_at(p.ptype, time);
         unsafe { p.write_out(&v, [p1, p2, p3, p4]) }
     })
@@ -677,9 +735,15 @@ unsafe fn set_value_common(
     i: [usize; 4],
     d: [f64; 4],
 ) -> OfxStatus {
-    let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+    let Some(p) = (unsafe { param(h) }) else {
+        return kOfxStatErrBadHandle;
+    };
     let Some(v) = (unsafe { p.read_in(i, d) }) else {
-        return if p.ptype.has_value() { kOfxStatErrValue } else { kOfxStatErrUnsupported };
+        return if p.ptype.has_value() {
+            kOfxStatErrValue
+        } else {
+            kOfxStatErrUnsupported
+        };
     };
     let mut curve = p.curve.lock();
     match time {
@@ -729,7 +793,9 @@ unsafe extern "C" fn param_set_value_at_time(
 
 unsafe extern "C" fn param_get_num_keys(h: OfxParamHandle, out: *mut c_uint) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -738,11 +804,19 @@ unsafe extern "C" fn param_get_num_keys(h: OfxParamHandle, out: *mut c_uint) -> 
     })
 }
 
-unsafe extern "C" fn param_get_key_time(h: OfxParamHandle, n: c_uint, out: *mut OfxTime) -> OfxStatus {
+unsafe extern "C" fn param_get_key_time(
+    h: OfxParamHandle,
+    n: c_uint,
+    out: *mut OfxTime,
+) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         let curve = p.curve.lock();
-        let Some((t, _)) = curve.keys.get(n as usize) else { return kOfxStatErrBadIndex };
+        let Some((t, _)) = curve.keys.get(n as usize) else {
+            return kOfxStatErrBadIndex;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -751,10 +825,19 @@ unsafe extern "C" fn param_get_key_time(h: OfxParamHandle, n: c_uint, out: *mut 
     })
 }
 
-unsafe extern "C" fn param_get_key_index(h: OfxParamHandle, time: OfxTime, direction: c_int, out: *mut c_int) -> OfxStatus {
+unsafe extern "C" fn param_get_key_index(
+    h: OfxParamHandle,
+    time: OfxTime,
+    direction: c_int,
+    out: *mut c_int,
+) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
-        let Some(i) = p.curve.lock().key_index(time, direction) else { return kOfxStatFailed };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
+        let Some(i) = p.curve.lock().key_index(time, direction) else {
+            return kOfxStatFailed;
+        };
         if out.is_null() {
             return kOfxStatErrBadHandle;
         }
@@ -765,9 +848,13 @@ unsafe extern "C" fn param_get_key_index(h: OfxParamHandle, time: OfxTime, direc
 
 unsafe extern "C" fn param_delete_key(h: OfxParamHandle, time: OfxTime) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         let mut curve = p.curve.lock();
-        let Some(i) = curve.key_index(time, 0) else { return kOfxStatErrBadIndex };
+        let Some(i) = curve.key_index(time, 0) else {
+            return kOfxStatErrBadIndex;
+        };
         let (_, v) = curve.keys.remove(i);
         if curve.keys.is_empty() {
             curve.value = v;
@@ -779,7 +866,9 @@ unsafe extern "C" fn param_delete_key(h: OfxParamHandle, time: OfxTime) -> OfxSt
 
 unsafe extern "C" fn param_delete_all_keys(h: OfxParamHandle) -> OfxStatus {
     guard(|| {
-        let Some(p) = (unsafe { param(h) }) else { return kOfxStatErrBadHandle };
+        let Some(p) = (unsafe { param(h) }) else {
+            return kOfxStatErrBadHandle;
+        };
         let mut curve = p.curve.lock();
         let now = curve.value_at(p.ptype, p.current_time());
         curve.keys.clear();
@@ -789,7 +878,12 @@ unsafe extern "C" fn param_delete_all_keys(h: OfxParamHandle) -> OfxStatus {
     })
 }
 
-unsafe extern "C" fn param_copy(to: OfxParamHandle, from: OfxParamHandle, _offset: OfxTime, _range: *const OfxRangeD) -> OfxStatus {
+unsafe extern "C" fn param_copy(
+    to: OfxParamHandle,
+    from: OfxParamHandle,
+    _offset: OfxTime,
+    _range: *const OfxRangeD,
+) -> OfxStatus {
     guard(|| match unsafe { (param(to), param(from)) } {
         (Some(_), Some(_)) => kOfxStatErrUnsupported,
         _ => kOfxStatErrBadHandle,
@@ -798,7 +892,9 @@ unsafe extern "C" fn param_copy(to: OfxParamHandle, from: OfxParamHandle, _offse
 
 unsafe extern "C" fn param_edit_begin(set: OfxParamSetHandle, _name: *const c_char) -> OfxStatus {
     guard(|| {
-        let Some(set) = (unsafe { param_set(set) }) else { return kOfxStatErrBadHandle };
+        let Some(set) = (unsafe { param_set(set) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if let Some(o) = &set.owner {
             o.edit_depth.lock().0 += 1;
         }
@@ -808,7 +904,9 @@ unsafe extern "C" fn param_edit_begin(set: OfxParamSetHandle, _name: *const c_ch
 
 unsafe extern "C" fn param_edit_end(set: OfxParamSetHandle) -> OfxStatus {
     guard(|| {
-        let Some(set) = (unsafe { param_set(set) }) else { return kOfxStatErrBadHandle };
+        let Some(set) = (unsafe { param_set(set) }) else {
+            return kOfxStatErrBadHandle;
+        };
         if let Some(o) = &set.owner {
             let mut d = o.edit_depth.lock();
             if d.0 == 0 {
@@ -821,12 +919,44 @@ unsafe extern "C" fn param_edit_end(set: OfxParamSetHandle) -> OfxStatus {
     })
 }
 
-type GetValue = unsafe extern "C" fn(OfxParamHandle, *mut c_void, *mut c_void, *mut c_void, *mut c_void) -> OfxStatus;
-type GetValueAtTime =
-    unsafe extern "C" fn(OfxParamHandle, OfxTime, *mut c_void, *mut c_void, *mut c_void, *mut c_void) -> OfxStatus;
-type SetValue = unsafe extern "C" fn(OfxParamHandle, usize, usize, usize, usize, f64, f64, f64, f64) -> OfxStatus;
-type SetValueAtTime =
-    unsafe extern "C" fn(OfxParamHandle, OfxTime, usize, usize, usize, usize, f64, f64, f64, f64) -> OfxStatus;
+type GetValue = unsafe extern "C" fn(
+    OfxParamHandle,
+    *mut c_void,
+    *mut c_void,
+    *mut c_void,
+    *mut c_void,
+) -> OfxStatus;
+type GetValueAtTime = unsafe extern "C" fn(
+    OfxParamHandle,
+    OfxTime,
+    *mut c_void,
+    *mut c_void,
+    *mut c_void,
+    *mut c_void,
+) -> OfxStatus;
+type SetValue = unsafe extern "C" fn(
+    OfxParamHandle,
+    usize,
+    usize,
+    usize,
+    usize,
+    f64,
+    f64,
+    f64,
+    f64,
+) -> OfxStatus;
+type SetValueAtTime = unsafe extern "C" fn(
+    OfxParamHandle,
+    OfxTime,
+    usize,
+    usize,
+    usize,
+    usize,
+    f64,
+    f64,
+    f64,
+    f64,
+) -> OfxStatus;
 type Unsupported = unsafe extern "C" fn(OfxParamHandle) -> OfxStatus;
 
 /// The suite. The transmutes turn non-variadic functions into the variadic pointer types; see
@@ -837,9 +967,10 @@ pub(crate) static PARAMETER_SUITE: OfxParameterSuiteV1 = unsafe {
         paramGetHandle: param_get_handle,
         paramSetGetPropertySet: param_set_get_property_set,
         paramGetPropertySet: param_get_property_set,
-        paramGetValue: std::mem::transmute::<GetValue, unsafe extern "C" fn(OfxParamHandle, ...) -> OfxStatus>(
-            param_get_value,
-        ),
+        paramGetValue: std::mem::transmute::<
+            GetValue,
+            unsafe extern "C" fn(OfxParamHandle, ...) -> OfxStatus,
+        >(param_get_value),
         paramGetValueAtTime: std::mem::transmute::<
             GetValueAtTime,
             unsafe extern "C" fn(OfxParamHandle, OfxTime, ...) -> OfxStatus,
@@ -852,9 +983,10 @@ pub(crate) static PARAMETER_SUITE: OfxParameterSuiteV1 = unsafe {
             Unsupported,
             unsafe extern "C" fn(OfxParamHandle, OfxTime, OfxTime, ...) -> OfxStatus,
         >(param_unsupported),
-        paramSetValue: std::mem::transmute::<SetValue, unsafe extern "C" fn(OfxParamHandle, ...) -> OfxStatus>(
-            param_set_value,
-        ),
+        paramSetValue: std::mem::transmute::<
+            SetValue,
+            unsafe extern "C" fn(OfxParamHandle, ...) -> OfxStatus,
+        >(param_set_value),
         paramSetValueAtTime: std::mem::transmute::<
             SetValueAtTime,
             unsafe extern "C" fn(OfxParamHandle, OfxTime, ...) -> OfxStatus,
@@ -876,12 +1008,18 @@ mod tests {
 
     #[test]
     fn keyframe_interpolation() {
-        let mut c = Curve { value: ParamValue::Double(7.0), keys: vec![] };
+        let mut c = Curve {
+            value: ParamValue::Double(7.0),
+            keys: vec![],
+        };
         assert_eq!(c.value_at(ParamType::Double, 3.0), ParamValue::Double(7.0));
         c.set_key(10.0, ParamValue::Double(1.0));
         c.set_key(0.0, ParamValue::Double(0.0));
         c.set_key(20.0, ParamValue::Double(3.0));
-        assert_eq!(c.keys.iter().map(|k| k.0).collect::<Vec<_>>(), vec![0.0, 10.0, 20.0]);
+        assert_eq!(
+            c.keys.iter().map(|k| k.0).collect::<Vec<_>>(),
+            vec![0.0, 10.0, 20.0]
+        );
         assert_eq!(c.value_at(ParamType::Double, -5.0), ParamValue::Double(0.0));
         assert_eq!(c.value_at(ParamType::Double, 5.0), ParamValue::Double(0.5));
         assert_eq!(c.value_at(ParamType::Double, 10.0), ParamValue::Double(1.0));
@@ -893,17 +1031,26 @@ mod tests {
         assert_eq!(c.key_index(20.0, 1), None);
         assert_eq!(c.key_index(11.0, 0), None);
 
-        let mut i = Curve { value: ParamValue::Int(0), keys: vec![] };
+        let mut i = Curve {
+            value: ParamValue::Int(0),
+            keys: vec![],
+        };
         i.set_key(0.0, ParamValue::Int(1));
         i.set_key(10.0, ParamValue::Int(5));
         assert_eq!(i.value_at(ParamType::Integer, 9.9), ParamValue::Int(1));
         assert_eq!(i.value_at(ParamType::Integer, 10.0), ParamValue::Int(5));
         assert_eq!(i.value_at(ParamType::Integer, -1.0), ParamValue::Int(1));
 
-        let mut v = Curve { value: ParamValue::Doubles(vec![0.0, 0.0]), keys: vec![] };
+        let mut v = Curve {
+            value: ParamValue::Doubles(vec![0.0, 0.0]),
+            keys: vec![],
+        };
         v.set_key(0.0, ParamValue::Doubles(vec![0.0, 10.0]));
         v.set_key(4.0, ParamValue::Doubles(vec![4.0, 30.0]));
-        assert_eq!(v.value_at(ParamType::Double2D, 1.0), ParamValue::Doubles(vec![1.0, 15.0]));
+        assert_eq!(
+            v.value_at(ParamType::Double2D, 1.0),
+            ParamValue::Doubles(vec![1.0, 15.0])
+        );
     }
 
     #[test]
@@ -912,18 +1059,58 @@ mod tests {
         let set = ParamSetObj::new_boxed(true, None);
         unsafe {
             let mut props = std::ptr::null_mut();
-            assert_eq!((s.paramDefine)(set.handle(), kOfxParamTypeDouble.as_ptr(), c"d".as_ptr(), &mut props), kOfxStatOK);
-            assert_eq!((s.paramDefine)(set.handle(), kOfxParamTypeDouble.as_ptr(), c"d".as_ptr(), &mut props), kOfxStatErrExists);
-            assert_eq!((s.paramDefine)(set.handle(), c"Nope".as_ptr(), c"x".as_ptr(), &mut props), kOfxStatErrUnknown);
-            (s.paramDefine)(set.handle(), kOfxParamTypeString.as_ptr(), c"s".as_ptr(), &mut props);
-            (s.paramDefine)(set.handle(), kOfxParamTypeChoice.as_ptr(), c"c".as_ptr(), &mut props);
-            (s.paramDefine)(set.handle(), K_PARAM_TYPE_RGB.as_ptr(), c"rgb".as_ptr(), &mut props);
+            assert_eq!(
+                (s.paramDefine)(
+                    set.handle(),
+                    kOfxParamTypeDouble.as_ptr(),
+                    c"d".as_ptr(),
+                    &mut props
+                ),
+                kOfxStatOK
+            );
+            assert_eq!(
+                (s.paramDefine)(
+                    set.handle(),
+                    kOfxParamTypeDouble.as_ptr(),
+                    c"d".as_ptr(),
+                    &mut props
+                ),
+                kOfxStatErrExists
+            );
+            assert_eq!(
+                (s.paramDefine)(set.handle(), c"Nope".as_ptr(), c"x".as_ptr(), &mut props),
+                kOfxStatErrUnknown
+            );
+            (s.paramDefine)(
+                set.handle(),
+                kOfxParamTypeString.as_ptr(),
+                c"s".as_ptr(),
+                &mut props,
+            );
+            (s.paramDefine)(
+                set.handle(),
+                kOfxParamTypeChoice.as_ptr(),
+                c"c".as_ptr(),
+                &mut props,
+            );
+            (s.paramDefine)(
+                set.handle(),
+                K_PARAM_TYPE_RGB.as_ptr(),
+                c"rgb".as_ptr(),
+                &mut props,
+            );
             let mut h = std::ptr::null_mut();
-            assert_eq!((s.paramGetHandle)(set.handle(), c"d".as_ptr(), &mut h, std::ptr::null_mut()), kOfxStatOK);
+            assert_eq!(
+                (s.paramGetHandle)(set.handle(), c"d".as_ptr(), &mut h, std::ptr::null_mut()),
+                kOfxStatOK
+            );
             assert_eq!((s.paramSetValueAtTime)(h, 0.0, 2.0f64), kOfxStatOK);
             assert_eq!((s.paramSetValueAtTime)(h, 10.0, 4.0f64), kOfxStatOK);
             let mut d = 0.0f64;
-            assert_eq!((s.paramGetValueAtTime)(h, 5.0, &mut d as *mut f64), kOfxStatOK);
+            assert_eq!(
+                (s.paramGetValueAtTime)(h, 5.0, &mut d as *mut f64),
+                kOfxStatOK
+            );
             assert_eq!(d, 3.0);
             let mut n = 0;
             (s.paramGetNumKeys)(h, &mut n);
@@ -931,12 +1118,18 @@ mod tests {
             let mut t = 0.0;
             assert_eq!((s.paramGetKeyTime)(h, 2, &mut t), kOfxStatErrBadIndex);
             assert_eq!((s.paramDeleteKey)(h, 3.0), kOfxStatErrBadIndex);
-            assert_eq!((s.paramGetDerivative)(h, 0.0, &mut d as *mut f64), kOfxStatErrUnsupported);
+            assert_eq!(
+                (s.paramGetDerivative)(h, 0.0, &mut d as *mut f64),
+                kOfxStatErrUnsupported
+            );
 
             (s.paramGetHandle)(set.handle(), c"s".as_ptr(), &mut h, std::ptr::null_mut());
             assert_eq!((s.paramSetValue)(h, c"hello".as_ptr()), kOfxStatOK);
             let mut sp: *const c_char = std::ptr::null();
-            assert_eq!((s.paramGetValue)(h, &mut sp as *mut *const c_char), kOfxStatOK);
+            assert_eq!(
+                (s.paramGetValue)(h, &mut sp as *mut *const c_char),
+                kOfxStatOK
+            );
             assert_eq!(CStr::from_ptr(sp), c"hello");
 
             (s.paramGetHandle)(set.handle(), c"c".as_ptr(), &mut h, std::ptr::null_mut());
@@ -948,7 +1141,12 @@ mod tests {
             (s.paramGetHandle)(set.handle(), c"rgb".as_ptr(), &mut h, std::ptr::null_mut());
             assert_eq!((s.paramSetValue)(h, 0.25f64, 0.5f64, 0.75f64), kOfxStatOK);
             let (mut r, mut g, mut b) = (0.0f64, 0.0f64, 0.0f64);
-            (s.paramGetValue)(h, &mut r as *mut f64, &mut g as *mut f64, &mut b as *mut f64);
+            (s.paramGetValue)(
+                h,
+                &mut r as *mut f64,
+                &mut g as *mut f64,
+                &mut b as *mut f64,
+            );
             assert_eq!((r, g, b), (0.25, 0.5, 0.75));
         }
     }

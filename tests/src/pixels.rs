@@ -44,12 +44,22 @@ impl BitDepth {
     }
     /// From the OFX name.
     pub fn from_ofx(s: &str) -> Option<Self> {
-        [BitDepth::Byte, BitDepth::Short, BitDepth::Half, BitDepth::Float]
-            .into_iter()
-            .find(|d| d.ofx_name().to_str() == Ok(s))
+        [
+            BitDepth::Byte,
+            BitDepth::Short,
+            BitDepth::Half,
+            BitDepth::Float,
+        ]
+        .into_iter()
+        .find(|d| d.ofx_name().to_str() == Ok(s))
     }
     /// All four.
-    pub const ALL: [BitDepth; 4] = [BitDepth::Byte, BitDepth::Short, BitDepth::Half, BitDepth::Float];
+    pub const ALL: [BitDepth; 4] = [
+        BitDepth::Byte,
+        BitDepth::Short,
+        BitDepth::Half,
+        BitDepth::Float,
+    ];
 }
 
 /// Pixel components.
@@ -126,7 +136,11 @@ pub struct Frame {
 impl Frame {
     /// A frame filled with one colour.
     pub fn solid(width: usize, height: usize, rgba: [f32; 4]) -> Frame {
-        Frame { width, height, rgba: rgba.repeat(width * height) }
+        Frame {
+            width,
+            height,
+            rgba: rgba.repeat(width * height),
+        }
     }
     /// A frame from a function of (x, y_top_down).
     pub fn from_fn(width: usize, height: usize, f: impl Fn(usize, usize) -> [f32; 4]) -> Frame {
@@ -136,12 +150,21 @@ impl Frame {
                 rgba.extend_from_slice(&f(x, y));
             }
         }
-        Frame { width, height, rgba }
+        Frame {
+            width,
+            height,
+            rgba,
+        }
     }
     /// The pixel at column x, row y counted from the top.
     pub fn pixel(&self, x: usize, y_top_down: usize) -> [f32; 4] {
         let i = (y_top_down * self.width + x) * 4;
-        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]]
+        [
+            self.rgba[i],
+            self.rgba[i + 1],
+            self.rgba[i + 2],
+            self.rgba[i + 3],
+        ]
     }
 }
 
@@ -157,10 +180,22 @@ pub(crate) struct ImageLayout {
 }
 
 impl ImageLayout {
-    pub fn new(bounds: OfxRectI, depth: BitDepth, components: Components, padding: usize, negative: bool) -> Self {
+    pub fn new(
+        bounds: OfxRectI,
+        depth: BitDepth,
+        components: Components,
+        padding: usize,
+        negative: bool,
+    ) -> Self {
         let width = (bounds.x2 - bounds.x1).max(0) as usize;
         let stride = width * depth.bytes() * components.count() + padding;
-        ImageLayout { bounds, depth, components, stride, negative }
+        ImageLayout {
+            bounds,
+            depth,
+            components,
+            stride,
+            negative,
+        }
     }
     pub fn width(&self) -> usize {
         (self.bounds.x2 - self.bounds.x1).max(0) as usize
@@ -228,8 +263,13 @@ pub(crate) fn frame_to_image(frame: &Frame, layout: &ImageLayout, buf: &mut [u8]
     let b = layout.bounds;
     for y in b.y1..b.y2 {
         for x in b.x1..b.x2 {
-            let inside = x >= 0 && y >= 0 && (x as usize) < frame.width && (y as usize) < frame.height;
-            let px = if inside { frame.pixel(x as usize, frame.height - 1 - y as usize) } else { [0.0; 4] };
+            let inside =
+                x >= 0 && y >= 0 && (x as usize) < frame.width && (y as usize) < frame.height;
+            let px = if inside {
+                frame.pixel(x as usize, frame.height - 1 - y as usize)
+            } else {
+                [0.0; 4]
+            };
             let vals: &[f32] = match layout.components {
                 Components::Rgba => &px,
                 Components::Rgb => &px[..3],
@@ -237,7 +277,34 @@ pub(crate) fn frame_to_image(frame: &Frame, layout: &ImageLayout, buf: &mut [u8]
             };
             let off = layout.offset(x, y);
             for (c, v) in vals.iter().enumerate().take(n) {
-                encode(*v, layout.depth, &mut buf[off + c * bpc..off + (c + 1) * bpc]);
+                encode(
+                    *v,
+                    layout.depth,
+                    &mut buf[off + c * bpc..off + (c + 1) * bpc],
+                );
+            }
+        }
+    }
+}
+
+/// Fills every pixel of the bounds with one colour (padding untouched).
+pub(crate) fn fill_image(layout: &ImageLayout, buf: &mut [u8], rgba: [f32; 4]) {
+    let bpc = layout.depth.bytes();
+    let vals: &[f32] = match layout.components {
+        Components::Rgba => &rgba,
+        Components::Rgb => &rgba[..3],
+        Components::Alpha => &rgba[3..],
+    };
+    let b = layout.bounds;
+    for y in b.y1..b.y2 {
+        for x in b.x1..b.x2 {
+            let off = layout.offset(x, y);
+            for (c, v) in vals.iter().enumerate() {
+                encode(
+                    *v,
+                    layout.depth,
+                    &mut buf[off + c * bpc..off + (c + 1) * bpc],
+                );
             }
         }
     }
@@ -253,7 +320,9 @@ pub(crate) fn image_to_frame(layout: &ImageLayout, buf: &[u8]) -> Frame {
     for y in (b.y1..b.y2).rev() {
         for x in b.x1..b.x2 {
             let off = layout.offset(x, y);
-            let c: Vec<f32> = (0..n).map(|i| decode(&buf[off + i * bpc..off + (i + 1) * bpc], layout.depth)).collect();
+            let c: Vec<f32> = (0..n)
+                .map(|i| decode(&buf[off + i * bpc..off + (i + 1) * bpc], layout.depth))
+                .collect();
             match layout.components {
                 Components::Rgba => rgba.extend_from_slice(&c),
                 Components::Rgb => rgba.extend_from_slice(&[c[0], c[1], c[2], 1.0]),
@@ -261,7 +330,11 @@ pub(crate) fn image_to_frame(layout: &ImageLayout, buf: &[u8]) -> Frame {
             }
         }
     }
-    Frame { width: w, height: h, rgba }
+    Frame {
+        width: w,
+        height: h,
+        rgba,
+    }
 }
 
 #[cfg(test)]
@@ -269,13 +342,20 @@ mod tests {
     use super::*;
 
     fn test_frame() -> Frame {
-        Frame::from_fn(5, 3, |x, y| [x as f32 / 4.0, y as f32 / 2.0, 0.25, 1.0 - x as f32 / 8.0])
+        Frame::from_fn(5, 3, |x, y| {
+            [x as f32 / 4.0, y as f32 / 2.0, 0.25, 1.0 - x as f32 / 8.0]
+        })
     }
 
     #[test]
     fn round_trip_every_format() {
         let f = test_frame();
-        let bounds = OfxRectI { x1: 0, y1: 0, x2: 5, y2: 3 };
+        let bounds = OfxRectI {
+            x1: 0,
+            y1: 0,
+            x2: 5,
+            y2: 3,
+        };
         for depth in BitDepth::ALL {
             for comps in Components::ALL {
                 for (pad, neg) in [(0, false), (7, false), (0, true), (3, true)] {
@@ -295,7 +375,10 @@ mod tests {
                             (Components::Alpha, 0..=2) => 0.0,
                             _ => *a,
                         };
-                        assert!((expect - b).abs() <= tol, "{depth:?} {comps:?} {pad} {neg} [{i}] {a} {b}");
+                        assert!(
+                            (expect - b).abs() <= tol,
+                            "{depth:?} {comps:?} {pad} {neg} [{i}] {a} {b}"
+                        );
                     }
                 }
             }
@@ -304,7 +387,12 @@ mod tests {
 
     #[test]
     fn negative_row_bytes_addressing() {
-        let bounds = OfxRectI { x1: 10, y1: 20, x2: 14, y2: 23 };
+        let bounds = OfxRectI {
+            x1: 10,
+            y1: 20,
+            x2: 14,
+            y2: 23,
+        };
         let l = ImageLayout::new(bounds, BitDepth::Float, Components::Rgba, 4, true);
         assert_eq!(l.stride, 4 * 16 + 4);
         assert_eq!(l.row_bytes(), -(68));

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use dreamfx_host_adapter::sys::*;
 use parking_lot::Mutex;
@@ -166,7 +166,14 @@ impl PropertySet {
     fn define(&self, name: &CStr, value: Stored, dim: Option<usize>) {
         let name = name.to_string_lossy().into_owned();
         let mut inner = self.inner.lock();
-        if let Some(old) = inner.map.insert(name, Prop { default: value.clone(), value, dim }) {
+        if let Some(old) = inner.map.insert(
+            name,
+            Prop {
+                default: value.clone(),
+                value,
+                dim,
+            },
+        ) {
             if let Stored::Str(v) = old.value {
                 inner.graveyard.extend(v);
             }
@@ -175,7 +182,11 @@ impl PropertySet {
 
     // Host-side definers: they (re)define a property with a fixed dimension = the value's length.
     pub(crate) fn def_str(&self, name: &CStr, v: &[&str]) {
-        self.define(name, Stored::Str(v.iter().map(|s| cs(s)).collect()), Some(v.len()));
+        self.define(
+            name,
+            Stored::Str(v.iter().map(|s| cs(s)).collect()),
+            Some(v.len()),
+        );
     }
     pub(crate) fn def_cstr(&self, name: &CStr, v: &CStr) {
         self.define(name, Stored::Str(vec![v.to_owned()]), Some(1));
@@ -195,9 +206,6 @@ impl PropertySet {
     }
     pub(crate) fn def_double_var(&self, name: &CStr, v: &[f64]) {
         self.define(name, Stored::Double(v.to_vec()), None);
-    }
-    pub(crate) fn def_int_var(&self, name: &CStr, v: &[i32]) {
-        self.define(name, Stored::Int(v.to_vec()), None);
     }
 
     /// Host-side reads.
@@ -230,7 +238,12 @@ impl PropertySet {
     }
     pub(crate) fn snapshot(&self) -> PropSnapshot {
         PropSnapshot(
-            self.inner.lock().map.iter().map(|(k, p)| (k.clone(), p.value.to_public())).collect(),
+            self.inner
+                .lock()
+                .map
+                .iter()
+                .map(|(k, p)| (k.clone(), p.value.to_public()))
+                .collect(),
         )
     }
 
@@ -258,10 +271,11 @@ impl PropertySet {
                     Stored::Double(_) => Stored::Double(vec![]),
                     Stored::Pointer(_) => Stored::Pointer(vec![]),
                 };
-                inner
-                    .map
-                    .entry(name.to_owned())
-                    .or_insert(Prop { value: empty.clone(), default: empty, dim: None })
+                inner.map.entry(name.to_owned()).or_insert(Prop {
+                    value: empty.clone(),
+                    default: empty,
+                    dim: None,
+                })
             }
         };
         let end = start + v.len();
@@ -312,7 +326,9 @@ impl PropertySet {
         f: impl FnOnce(&Stored, usize, usize) -> OfxStatus,
     ) -> OfxStatus {
         let inner = self.inner.lock();
-        let Some(prop) = inner.map.get(name) else { return kOfxStatErrUnknown };
+        let Some(prop) = inner.map.get(name) else {
+            return kOfxStatErrUnknown;
+        };
         if start < 0 || count < 0 {
             return kOfxStatErrBadIndex;
         }
@@ -326,7 +342,9 @@ impl PropertySet {
     fn reset(&self, name: &str) -> OfxStatus {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
-        let Some(prop) = inner.map.get_mut(name) else { return kOfxStatErrUnknown };
+        let Some(prop) = inner.map.get_mut(name) else {
+            return kOfxStatErrUnknown;
+        };
         let old = std::mem::replace(&mut prop.value, prop.default.clone());
         if let Stored::Str(v) = old {
             inner.graveyard.extend(v);
@@ -350,12 +368,17 @@ impl Drop for PropertySet {
 // ---------------------------------------------------------------------------------------------
 
 /// Resolves the handle and the property name, or returns the status to give back.
-unsafe fn target<'a>(h: OfxPropertySetHandle, name: *const c_char) -> Result<(&'a PropertySet, String), OfxStatus> {
+unsafe fn target<'a>(
+    h: OfxPropertySetHandle,
+    name: *const c_char,
+) -> Result<(&'a PropertySet, String), OfxStatus> {
     let set = unsafe { PropertySet::from_handle(h) }.ok_or(kOfxStatErrBadHandle)?;
     if name.is_null() {
         return Err(kOfxStatErrUnknown);
     }
-    let name = unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned();
+    let name = unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned();
     Ok((set, name))
 }
 
@@ -368,28 +391,52 @@ macro_rules! tri {
     };
 }
 
-unsafe extern "C" fn prop_set_pointer(h: OfxPropertySetHandle, n: *const c_char, i: c_int, v: *mut c_void) -> OfxStatus {
+unsafe extern "C" fn prop_set_pointer(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    v: *mut c_void,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.set_one(&name, i, Stored::Pointer(vec![v as usize]))
     })
 }
-unsafe extern "C" fn prop_set_string(h: OfxPropertySetHandle, n: *const c_char, i: c_int, v: *const c_char) -> OfxStatus {
+unsafe extern "C" fn prop_set_string(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    v: *const c_char,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         if v.is_null() {
             return kOfxStatErrValue;
         }
-        set.set_one(&name, i, Stored::Str(vec![unsafe { CStr::from_ptr(v) }.to_owned()]))
+        set.set_one(
+            &name,
+            i,
+            Stored::Str(vec![unsafe { CStr::from_ptr(v) }.to_owned()]),
+        )
     })
 }
-unsafe extern "C" fn prop_set_double(h: OfxPropertySetHandle, n: *const c_char, i: c_int, v: f64) -> OfxStatus {
+unsafe extern "C" fn prop_set_double(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    v: f64,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.set_one(&name, i, Stored::Double(vec![v]))
     })
 }
-unsafe extern "C" fn prop_set_int(h: OfxPropertySetHandle, n: *const c_char, i: c_int, v: c_int) -> OfxStatus {
+unsafe extern "C" fn prop_set_int(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    v: c_int,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.set_one(&name, i, Stored::Int(vec![v]))
@@ -410,32 +457,59 @@ unsafe fn c_array<'a, T>(count: c_int, p: *const T) -> Result<&'a [T], OfxStatus
     Ok(unsafe { std::slice::from_raw_parts(p, count as usize) })
 }
 
-unsafe extern "C" fn prop_set_pointer_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, v: *const *mut c_void) -> OfxStatus {
+unsafe extern "C" fn prop_set_pointer_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    v: *const *mut c_void,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         let v = tri!(unsafe { c_array(c, v) });
-        set.set_many(&name, 0, Stored::Pointer(v.iter().map(|p| *p as usize).collect()))
+        set.set_many(
+            &name,
+            0,
+            Stored::Pointer(v.iter().map(|p| *p as usize).collect()),
+        )
     })
 }
-unsafe extern "C" fn prop_set_string_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, v: *const *const c_char) -> OfxStatus {
+unsafe extern "C" fn prop_set_string_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    v: *const *const c_char,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         let v = tri!(unsafe { c_array(c, v) });
         if v.iter().any(|p| p.is_null()) {
             return kOfxStatErrValue;
         }
-        let v = v.iter().map(|p| unsafe { CStr::from_ptr(*p) }.to_owned()).collect();
+        let v = v
+            .iter()
+            .map(|p| unsafe { CStr::from_ptr(*p) }.to_owned())
+            .collect();
         set.set_many(&name, 0, Stored::Str(v))
     })
 }
-unsafe extern "C" fn prop_set_double_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, v: *const f64) -> OfxStatus {
+unsafe extern "C" fn prop_set_double_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    v: *const f64,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         let v = tri!(unsafe { c_array(c, v) });
         set.set_many(&name, 0, Stored::Double(v.to_vec()))
     })
 }
-unsafe extern "C" fn prop_set_int_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, v: *const c_int) -> OfxStatus {
+unsafe extern "C" fn prop_set_int_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    v: *const c_int,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         let v = tri!(unsafe { c_array(c, v) });
@@ -443,10 +517,21 @@ unsafe extern "C" fn prop_set_int_n(h: OfxPropertySetHandle, n: *const c_char, c
     })
 }
 
-unsafe extern "C" fn prop_get_pointer(h: OfxPropertySetHandle, n: *const c_char, i: c_int, out: *mut *mut c_void) -> OfxStatus {
+unsafe extern "C" fn prop_get_pointer(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    out: *mut *mut c_void,
+) -> OfxStatus {
     unsafe { prop_get_pointer_at(h, n, i, 1, out) }
 }
-unsafe fn prop_get_pointer_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int, c: c_int, out: *mut *mut c_void) -> OfxStatus {
+unsafe fn prop_get_pointer_at(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    c: c_int,
+    out: *mut *mut c_void,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.get_with(&name, i, c, |v, s, c| match v {
@@ -461,10 +546,21 @@ unsafe fn prop_get_pointer_at(h: OfxPropertySetHandle, n: *const c_char, i: c_in
         })
     })
 }
-unsafe extern "C" fn prop_get_string(h: OfxPropertySetHandle, n: *const c_char, i: c_int, out: *mut *mut c_char) -> OfxStatus {
+unsafe extern "C" fn prop_get_string(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    out: *mut *mut c_char,
+) -> OfxStatus {
     unsafe { prop_get_string_at(h, n, i, 1, out) }
 }
-unsafe fn prop_get_string_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int, c: c_int, out: *mut *mut c_char) -> OfxStatus {
+unsafe fn prop_get_string_at(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    c: c_int,
+    out: *mut *mut c_char,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.get_with(&name, i, c, |v, s, c| match v {
@@ -480,10 +576,21 @@ unsafe fn prop_get_string_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int
         })
     })
 }
-unsafe extern "C" fn prop_get_double(h: OfxPropertySetHandle, n: *const c_char, i: c_int, out: *mut f64) -> OfxStatus {
+unsafe extern "C" fn prop_get_double(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    out: *mut f64,
+) -> OfxStatus {
     unsafe { prop_get_double_at(h, n, i, 1, out) }
 }
-unsafe fn prop_get_double_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int, c: c_int, out: *mut f64) -> OfxStatus {
+unsafe fn prop_get_double_at(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    c: c_int,
+    out: *mut f64,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.get_with(&name, i, c, |v, s, c| match v {
@@ -498,10 +605,21 @@ unsafe fn prop_get_double_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int
         })
     })
 }
-unsafe extern "C" fn prop_get_int(h: OfxPropertySetHandle, n: *const c_char, i: c_int, out: *mut c_int) -> OfxStatus {
+unsafe extern "C" fn prop_get_int(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    out: *mut c_int,
+) -> OfxStatus {
     unsafe { prop_get_int_at(h, n, i, 1, out) }
 }
-unsafe fn prop_get_int_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int, c: c_int, out: *mut c_int) -> OfxStatus {
+unsafe fn prop_get_int_at(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    i: c_int,
+    c: c_int,
+    out: *mut c_int,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         set.get_with(&name, i, c, |v, s, c| match v {
@@ -516,16 +634,36 @@ unsafe fn prop_get_int_at(h: OfxPropertySetHandle, n: *const c_char, i: c_int, c
         })
     })
 }
-unsafe extern "C" fn prop_get_pointer_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, out: *mut *mut c_void) -> OfxStatus {
+unsafe extern "C" fn prop_get_pointer_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    out: *mut *mut c_void,
+) -> OfxStatus {
     unsafe { prop_get_pointer_at(h, n, 0, c, out) }
 }
-unsafe extern "C" fn prop_get_string_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, out: *mut *mut c_char) -> OfxStatus {
+unsafe extern "C" fn prop_get_string_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    out: *mut *mut c_char,
+) -> OfxStatus {
     unsafe { prop_get_string_at(h, n, 0, c, out) }
 }
-unsafe extern "C" fn prop_get_double_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, out: *mut f64) -> OfxStatus {
+unsafe extern "C" fn prop_get_double_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    out: *mut f64,
+) -> OfxStatus {
     unsafe { prop_get_double_at(h, n, 0, c, out) }
 }
-unsafe extern "C" fn prop_get_int_n(h: OfxPropertySetHandle, n: *const c_char, c: c_int, out: *mut c_int) -> OfxStatus {
+unsafe extern "C" fn prop_get_int_n(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    c: c_int,
+    out: *mut c_int,
+) -> OfxStatus {
     unsafe { prop_get_int_at(h, n, 0, c, out) }
 }
 unsafe extern "C" fn prop_reset(h: OfxPropertySetHandle, n: *const c_char) -> OfxStatus {
@@ -534,7 +672,11 @@ unsafe extern "C" fn prop_reset(h: OfxPropertySetHandle, n: *const c_char) -> Of
         set.reset(&name)
     })
 }
-unsafe extern "C" fn prop_get_dimension(h: OfxPropertySetHandle, n: *const c_char, out: *mut c_int) -> OfxStatus {
+unsafe extern "C" fn prop_get_dimension(
+    h: OfxPropertySetHandle,
+    n: *const c_char,
+    out: *mut c_int,
+) -> OfxStatus {
     guard(|| {
         let (set, name) = tri!(unsafe { target(h, n) });
         match set.dimension(&name) {
@@ -585,39 +727,75 @@ mod tests {
             let mut i = 0;
             assert_eq!((p.propGetInt)(h, c"I".as_ptr(), 1, &mut i), kOfxStatOK);
             assert_eq!(i, 2);
-            assert_eq!((p.propGetInt)(h, c"I".as_ptr(), 2, &mut i), kOfxStatErrBadIndex);
-            assert_eq!((p.propGetInt)(h, c"I".as_ptr(), -1, &mut i), kOfxStatErrBadIndex);
-            assert_eq!((p.propGetInt)(h, c"Nope".as_ptr(), 0, &mut i), kOfxStatErrUnknown);
-            assert_eq!((p.propSetInt)(h, c"Nope".as_ptr(), 0, 1), kOfxStatErrUnknown);
-            assert_eq!((p.propGetInt)(h, c"D".as_ptr(), 0, &mut i), kOfxStatErrValue);
-            assert_eq!((p.propSetDouble)(h, c"I".as_ptr(), 0, 1.0), kOfxStatErrValue);
+            assert_eq!(
+                (p.propGetInt)(h, c"I".as_ptr(), 2, &mut i),
+                kOfxStatErrBadIndex
+            );
+            assert_eq!(
+                (p.propGetInt)(h, c"I".as_ptr(), -1, &mut i),
+                kOfxStatErrBadIndex
+            );
+            assert_eq!(
+                (p.propGetInt)(h, c"Nope".as_ptr(), 0, &mut i),
+                kOfxStatErrUnknown
+            );
+            assert_eq!(
+                (p.propSetInt)(h, c"Nope".as_ptr(), 0, 1),
+                kOfxStatErrUnknown
+            );
+            assert_eq!(
+                (p.propGetInt)(h, c"D".as_ptr(), 0, &mut i),
+                kOfxStatErrValue
+            );
+            assert_eq!(
+                (p.propSetDouble)(h, c"I".as_ptr(), 0, 1.0),
+                kOfxStatErrValue
+            );
             assert_eq!((p.propSetInt)(h, c"I".as_ptr(), 2, 1), kOfxStatErrBadIndex);
             let mut d = 0;
             assert_eq!((p.propGetDimension)(h, c"I".as_ptr(), &mut d), kOfxStatOK);
             assert_eq!(d, 2);
             // A variable-dimension property grows.
-            assert_eq!((p.propSetString)(h, c"S".as_ptr(), 1, c"b".as_ptr()), kOfxStatOK);
+            assert_eq!(
+                (p.propSetString)(h, c"S".as_ptr(), 1, c"b".as_ptr()),
+                kOfxStatOK
+            );
             assert_eq!((p.propGetDimension)(h, c"S".as_ptr(), &mut d), kOfxStatOK);
             assert_eq!(d, 2);
             let mut sp: *mut c_char = std::ptr::null_mut();
             assert_eq!((p.propGetString)(h, c"S".as_ptr(), 0, &mut sp), kOfxStatOK);
             // Overwriting keeps the old pointer valid.
-            assert_eq!((p.propSetString)(h, c"S".as_ptr(), 0, c"zz".as_ptr()), kOfxStatOK);
+            assert_eq!(
+                (p.propSetString)(h, c"S".as_ptr(), 0, c"zz".as_ptr()),
+                kOfxStatOK
+            );
             assert_eq!(CStr::from_ptr(sp), c"a");
             assert_eq!((p.propReset)(h, c"S".as_ptr()), kOfxStatOK);
             assert_eq!(s.get_strs("OfxNothing"), None);
             assert_eq!(s.get_strs("S"), Some(vec!["a".to_owned()]));
             let mut vals = [0; 2];
-            assert_eq!((p.propGetIntN)(h, c"I".as_ptr(), 2, vals.as_mut_ptr()), kOfxStatOK);
+            assert_eq!(
+                (p.propGetIntN)(h, c"I".as_ptr(), 2, vals.as_mut_ptr()),
+                kOfxStatOK
+            );
             assert_eq!(vals, [1, 2]);
-            assert_eq!((p.propGetIntN)(h, c"I".as_ptr(), 3, vals.as_mut_ptr()), kOfxStatErrBadIndex);
+            assert_eq!(
+                (p.propGetIntN)(h, c"I".as_ptr(), 3, vals.as_mut_ptr()),
+                kOfxStatErrBadIndex
+            );
             let bogus = 0x1234usize as OfxPropertySetHandle;
-            assert_eq!((p.propGetInt)(bogus, c"I".as_ptr(), 0, &mut i), kOfxStatErrBadHandle);
+            assert_eq!(
+                (p.propGetInt)(bogus, c"I".as_ptr(), 0, &mut i),
+                kOfxStatErrBadHandle
+            );
         }
         // An open set creates properties on set.
         let o = PropertySet::new_boxed(false);
         unsafe {
-            assert_eq!((p.propSetDouble)(o.handle(), c"X".as_ptr(), 1, 2.0), kOfxStatOK);
+            assert_eq!(
+                (p.propSetDouble)(o.handle(), c"X".as_ptr(), 1, 2.0),
+                kOfxStatOK
+            );
         }
         assert_eq!(o.get_doubles("X"), Some(vec![0.0, 2.0]));
     }

@@ -56,7 +56,10 @@ fn parse() -> Result<Args, String> {
             "--strength" => a.params.strength = num(&v)?,
             "--detail" => a.params.detail = num(&v)?,
             "--seeds" => {
-                a.seeds = v.split(',').map(|s| s.trim().parse().map_err(|e| format!("seed {s}: {e}"))).collect::<Result<_, _>>()?
+                a.seeds = v
+                    .split(',')
+                    .map(|s| s.trim().parse().map_err(|e| format!("seed {s}: {e}")))
+                    .collect::<Result<_, _>>()?
             }
             "--set" => {
                 let (k, val) = v.split_once('=').ok_or("--set knob=value")?;
@@ -95,9 +98,25 @@ fn parse() -> Result<Args, String> {
 /// Returns None when ffmpeg cannot be started.
 fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tensor>, String>> {
     let mut child = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "gbrp16le"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gbrp16le",
+        ])
         .args(["-s", &format!("{w}x{h}"), "-r", "25", "-i", "-"])
-        .args(["-vf", "deflicker=mode=am:size=15,hqdn3d", "-f", "rawvideo", "-pix_fmt", "gbrp16le", "-"])
+        .args([
+            "-vf",
+            "deflicker=mode=am:size=15,hqdn3d",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gbrp16le",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -108,7 +127,9 @@ fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tens
     let bytes: Vec<Vec<u8>> = frames
         .iter()
         .map(|f| {
-            let q = (f.narrow(0, 0, 3).clamp(0.0, 1.0) * 65535.0).round().to_kind(Kind::Int);
+            let q = (f.narrow(0, 0, 3).clamp(0.0, 1.0) * 65535.0)
+                .round()
+                .to_kind(Kind::Int);
             let q = Tensor::stack(&[q.get(1), q.get(2), q.get(0)], 0).contiguous();
             let mut v = vec![0i32; 3 * plane];
             q.copy_data(&mut v, 3 * plane);
@@ -140,17 +161,30 @@ fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tens
     let res = out
         .chunks(fsize)
         .map(|c| {
-            let v: Vec<f32> = c.chunks(2).map(|b| u16::from_le_bytes([b[0], b[1]]) as f32 / 65535.0).collect();
+            let v: Vec<f32> = c
+                .chunks(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as f32 / 65535.0)
+                .collect();
             let t = Tensor::from_slice(&v).view([3, h as i64, w as i64]);
             let alpha = Tensor::ones([1, h as i64, w as i64], (Kind::Float, tch::Device::Cpu));
-            Tensor::cat(&[t.get(2).unsqueeze(0), t.get(0).unsqueeze(0), t.get(1).unsqueeze(0), alpha], 0)
+            Tensor::cat(
+                &[
+                    t.get(2).unsqueeze(0),
+                    t.get(0).unsqueeze(0),
+                    t.get(1).unsqueeze(0),
+                    alpha,
+                ],
+                0,
+            )
         })
         .collect();
     Some(Ok(res))
 }
 
 fn row(name: &str, f: (f64, f64, f64), fps: Option<f64>) {
-    let fps = fps.map(|x| format!("{x:10.2}")).unwrap_or_else(|| format!("{:>10}", "-"));
+    let fps = fps
+        .map(|x| format!("{x:10.2}"))
+        .unwrap_or_else(|| format!("{:>10}", "-"));
     println!("{name:<34} {:>12.2} {:>10.3} {:>9.2} {fps}", f.0, f.1, f.2);
 }
 
@@ -179,9 +213,16 @@ fn main() {
         let gen_s = t0.elapsed().as_secs_f64();
         println!();
         println!("seed {seed} (clip generated in {gen_s:.1} s)");
-        println!("{:<34} {:>12} {:>10} {:>9} {:>10}", "", "warp error", "flicker", "PSNR dB", "frames/s");
+        println!(
+            "{:<34} {:>12} {:>10} {:>9} {:>10}",
+            "", "warp error", "flicker", "PSNR dB", "frames/s"
+        );
 
-        row("input (degraded)", metrics::figures(&clip.degraded, &clip), None);
+        row(
+            "input (degraded)",
+            metrics::figures(&clip.degraded, &clip),
+            None,
+        );
 
         let t0 = Instant::now();
         let r = args.params.radius;
@@ -190,12 +231,22 @@ fn main() {
             .map(|t| {
                 let lo = t.saturating_sub(r);
                 let hi = (t + r).min(n - 1);
-                refine_with(&clip.degraded[lo..=hi], t - lo, &args.params, &args.tuning, &mut |_| true)
-                    .expect("refine")
+                refine_with(
+                    &clip.degraded[lo..=hi],
+                    t - lo,
+                    &args.params,
+                    &args.tuning,
+                    &mut |_| true,
+                )
+                .expect("refine")
             })
             .collect();
         let fps = n as f64 / t0.elapsed().as_secs_f64();
-        row("Temporal Refine", metrics::figures(&refined, &clip), Some(fps));
+        row(
+            "Temporal Refine",
+            metrics::figures(&refined, &clip),
+            Some(fps),
+        );
 
         let name = "ffmpeg deflicker=mode=am:size=15,hqdn3d";
         if args.ffmpeg {
@@ -203,7 +254,11 @@ fn main() {
             match ffmpeg_chain(&clip.degraded, args.width, args.height) {
                 Some(Ok(out)) => {
                     let fps = n as f64 / t0.elapsed().as_secs_f64();
-                    row("ffmpeg deflicker(am,15)+hqdn3d", metrics::figures(&out, &clip), Some(fps));
+                    row(
+                        "ffmpeg deflicker(am,15)+hqdn3d",
+                        metrics::figures(&out, &clip),
+                        Some(fps),
+                    );
                 }
                 Some(Err(e)) => println!("{name}: failed: {e}"),
                 None => println!("{name}: ffmpeg was not found (install it to get this row)"),

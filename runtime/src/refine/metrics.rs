@@ -27,17 +27,28 @@ pub fn flicker_index(frames: &[Tensor]) -> f64 {
     m.windows(2).map(|p| (p[1] - p[0]).abs()).sum::<f64>() / (m.len() - 1) as f64
 }
 
-/// PSNR (dB, peak 255) of RGB against a reference frame.
+/// PSNR (dB, peak 255) of RGB against a reference frame (infinite for identical frames).
 pub fn psnr(frame: &Tensor, reference: &Tensor) -> f64 {
     let _g = tch::no_grad_guard();
-    let mse = (rgb255(frame) - rgb255(reference)).square().mean(Kind::Double).double_value(&[]);
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
+    let mse = (rgb255(frame) - rgb255(reference))
+        .square()
+        .mean(Kind::Double)
+        .double_value(&[]);
+    if mse == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
 /// Mean PSNR over frames against the clean clip.
 pub fn mean_psnr(frames: &[Tensor], clean: &[Tensor]) -> f64 {
     assert_eq!(frames.len(), clean.len());
-    frames.iter().zip(clean).map(|(f, c)| psnr(f, c)).sum::<f64>() / frames.len() as f64
+    frames
+        .iter()
+        .zip(clean)
+        .map(|(f, c)| psnr(f, c))
+        .sum::<f64>()
+        / frames.len() as f64
 }
 
 /// Mean over consecutive pairs (t, t+1) of the RGB MSE between frame t and frame t+1 warped
@@ -50,7 +61,9 @@ pub fn warping_error(frames: &[Tensor], clip: &TestClip) -> f64 {
     let mut total = 0.0;
     for t in 0..frames.len() - 1 {
         let (warped, valid) = clip.warp_known(&frames[t + 1].narrow(0, 0, 3), t + 1, t);
-        let d = (rgb255(&warped) - rgb255(&frames[t])).square().sum_dim_intlist(0, false, Kind::Double);
+        let d = (rgb255(&warped) - rgb255(&frames[t]))
+            .square()
+            .sum_dim_intlist(0, false, Kind::Double);
         let valid = valid.to_kind(Kind::Double);
         let n = valid.sum(Kind::Double).double_value(&[]) * 3.0;
         total += (d * &valid).sum(Kind::Double).double_value(&[]) / n.max(1.0);
@@ -60,5 +73,9 @@ pub fn warping_error(frames: &[Tensor], clip: &TestClip) -> f64 {
 
 /// The three figures of a clip: (warping error, flicker index, mean PSNR vs clean).
 pub fn figures(frames: &[Tensor], clip: &TestClip) -> (f64, f64, f64) {
-    (warping_error(frames, clip), flicker_index(frames), mean_psnr(frames, &clip.clean))
+    (
+        warping_error(frames, clip),
+        flicker_index(frames),
+        mean_psnr(frames, &clip.clean),
+    )
 }

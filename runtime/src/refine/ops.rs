@@ -12,25 +12,44 @@ pub fn luma(rgb: &Tensor) -> Tensor {
 
 fn gaussian_kernel(sigma: f64) -> Vec<f32> {
     let r = (3.0 * sigma).ceil().max(1.0) as i64;
-    let mut k: Vec<f64> = (-r..=r).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp()).collect();
+    let mut k: Vec<f64> = (-r..=r)
+        .map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let s: f64 = k.iter().sum();
     k.iter_mut().for_each(|v| *v /= s);
     k.into_iter().map(|v| v as f32).collect()
 }
 
-/// Separable depthwise 1-D convolution along W (`horizontal`) or H, replicate-padded.
-fn conv1d_sep(x: &Tensor, k: &[f32], horizontal: bool) -> Tensor {
-    let c = x.size()[1];
+/// 1-D filtering along W (`horizontal`) or H by shifted, weighted sums (replicate borders).
+/// On CPU this is much faster than libtorch's depthwise convolution for small kernels.
+fn filter1d(x: &Tensor, k: &[f32], horizontal: bool) -> Tensor {
     let n = k.len() as i64;
     let r = (n - 1) / 2;
-    let kt = Tensor::from_slice(k).to_device(x.device());
-    if horizontal {
-        let w = kt.view([1, 1, 1, n]).repeat([c, 1, 1, 1]);
-        x.replication_pad2d([r, r, 0, 0]).conv2d(&w, None::<Tensor>, [1, 1], [0, 0], [1, 1], c)
+    let (dim, pad) = if horizontal {
+        (3, [r, r, 0, 0])
     } else {
-        let w = kt.view([1, 1, n, 1]).repeat([c, 1, 1, 1]);
-        x.replication_pad2d([0, 0, r, r]).conv2d(&w, None::<Tensor>, [1, 1], [0, 0], [1, 1], c)
+        (2, [0, 0, r, r])
+    };
+    let len = x.size()[dim as usize];
+    let xp = x.replication_pad2d(pad);
+    let mut acc = xp.narrow(dim, 0, len) * k[0] as f64;
+    for (i, &w) in k.iter().enumerate().skip(1) {
+        acc += xp.narrow(dim, i as i64, len) * w as f64;
     }
+    acc
+}
+
+/// Box mean of odd width `b` along W or H via a running sum (replicate borders).
+fn box1d(x: &Tensor, b: i64, horizontal: bool) -> Tensor {
+    let r = b / 2;
+    let (dim, pad) = if horizontal {
+        (3, [r + 1, r, 0, 0])
+    } else {
+        (2, [0, 0, r + 1, r])
+    };
+    let len = x.size()[dim as usize];
+    let cs = x.replication_pad2d(pad).cumsum(dim, Kind::Float);
+    (cs.narrow(dim, b, len) - cs.narrow(dim, 0, len)) * (1.0 / b as f64)
 }
 
 /// Gaussian blur with standard deviation `sigma` pixels (replicate borders).
@@ -39,11 +58,11 @@ pub fn blur(x: &Tensor, sigma: f64) -> Tensor {
         return x.shallow_clone();
     }
     let k = gaussian_kernel(sigma);
-    conv1d_sep(&conv1d_sep(x, &k, true), &k, false)
+    filter1d(&filter1d(x, &k, true), &k, false)
 }
 
-/// Approximate Gaussian blur by three passes of a separable box filter (`avg_pool2d`, much
-/// faster than a depthwise convolution on CPU). Replicate borders. The box width is the odd
+/// Approximate Gaussian blur by three passes of a separable box filter (running sums, much
+/// faster than a convolution on CPU). Replicate borders. The box width is the odd
 /// width whose three passes come closest to `sigma`; tiny sigmas fall back to [`blur`].
 pub fn fast_blur(x: &Tensor, sigma: f64) -> Tensor {
     // Three passes of width b: variance 3·(b² − 1)/12.
@@ -51,18 +70,20 @@ pub fn fast_blur(x: &Tensor, sigma: f64) -> Tensor {
     if b < 3 {
         return blur(x, sigma);
     }
-    let r = b / 2;
     let mut y = x.shallow_clone();
     for _ in 0..3 {
-        y = y.replication_pad2d([r, r, 0, 0]).avg_pool2d([1, b], [1, 1], [0, 0], false, true, None::<i64>);
-        y = y.replication_pad2d([0, 0, r, r]).avg_pool2d([b, 1], [1, 1], [0, 0], false, true, None::<i64>);
+        y = box1d(&y, b, true);
+    }
+    for _ in 0..3 {
+        y = box1d(&y, b, false);
     }
     y
 }
 
 /// 3×3 box mean (replicate borders).
 pub fn box3(x: &Tensor) -> Tensor {
-    x.replication_pad2d([1, 1, 1, 1]).avg_pool2d([3, 3], [1, 1], [0, 0], false, true, None::<i64>)
+    let k = [1.0f32 / 3.0; 3];
+    filter1d(&filter1d(x, &k, true), &k, false)
 }
 
 /// Halves the resolution by 2×2 averaging (odd sizes round up).
@@ -134,11 +155,13 @@ pub fn in_frame(flow: &Tensor) -> Tensor {
         .unsqueeze(1)
 }
 
-/// Central-difference gradients of a `[B, 1, h, w]` image: (d/dx, d/dy).
+/// Central-difference gradients of a `[B, C, h, w]` image: (d/dx, d/dy), replicate borders.
 pub fn gradients(x: &Tensor) -> (Tensor, Tensor) {
-    let kx = Tensor::from_slice(&[-0.5f32, 0.0, 0.5]).to_device(x.device()).view([1, 1, 1, 3]);
-    let ky = kx.view([1, 1, 3, 1]);
-    let gx = x.replication_pad2d([1, 1, 0, 0]).conv2d(&kx, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1);
-    let gy = x.replication_pad2d([0, 0, 1, 1]).conv2d(&ky, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1);
+    let s = x.size();
+    let (h, w) = (s[2], s[3]);
+    let px = x.replication_pad2d([1, 1, 0, 0]);
+    let py = x.replication_pad2d([0, 0, 1, 1]);
+    let gx = (px.narrow(3, 2, w) - px.narrow(3, 0, w)) * 0.5;
+    let gy = (py.narrow(2, 2, h) - py.narrow(2, 0, h)) * 0.5;
     (gx, gy)
 }

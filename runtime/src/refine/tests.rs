@@ -9,7 +9,10 @@ fn go(_: f32) -> bool {
 fn window(frames: &[Tensor], t: usize, r: usize) -> (Vec<Tensor>, usize) {
     let lo = t.saturating_sub(r);
     let hi = (t + r).min(frames.len() - 1);
-    (frames[lo..=hi].iter().map(|f| f.shallow_clone()).collect(), t - lo)
+    (
+        frames[lo..=hi].iter().map(|f| f.shallow_clone()).collect(),
+        t - lo,
+    )
 }
 
 fn refine_clip(frames: &[Tensor], params: &RefineParams) -> Vec<Tensor> {
@@ -28,10 +31,16 @@ fn small_clip(seed: u64, frames: usize) -> TestClip {
 #[test]
 fn refine_lowers_flicker_and_raises_psnr() {
     let clip = small_clip(3, 9);
-    let params = RefineParams { radius: 3, ..Default::default() };
+    let params = RefineParams {
+        radius: 3,
+        ..Default::default()
+    };
     let out = refine_clip(&clip.degraded, &params);
     let (fi_in, fi_out) = (flicker_index(&clip.degraded), flicker_index(&out));
-    let (p_in, p_out) = (mean_psnr(&clip.degraded, &clip.clean), mean_psnr(&out, &clip.clean));
+    let (p_in, p_out) = (
+        mean_psnr(&clip.degraded, &clip.clean),
+        mean_psnr(&out, &clip.clean),
+    );
     eprintln!("flicker {fi_in:.3} -> {fi_out:.3}, psnr {p_in:.2} -> {p_out:.2}");
     assert!(fi_out < 0.5 * fi_in, "flicker {fi_in} -> {fi_out}");
     assert!(p_out > p_in + 1.5, "psnr {p_in} -> {p_out}");
@@ -44,7 +53,11 @@ fn refine_lowers_flicker_and_raises_psnr() {
 #[test]
 fn strength_zero_is_passthrough() {
     let clip = small_clip(4, 5);
-    let params = RefineParams { radius: 2, strength: 0.0, ..Default::default() };
+    let params = RefineParams {
+        radius: 2,
+        strength: 0.0,
+        ..Default::default()
+    };
     let out = refine(&clip.degraded, 2, &params, &mut go).unwrap();
     assert!(out.equal(&clip.degraded[2]));
 }
@@ -55,14 +68,22 @@ fn static_scene_comes_back_unchanged_but_denoised() {
     spec.global_flicker = 0.0;
     spec.local_flicker = 0.0;
     let clip = TestClip::generate(&spec);
-    let params = RefineParams { radius: 2, detail: 0.0, ..Default::default() };
+    let params = RefineParams {
+        radius: 2,
+        detail: 0.0,
+        ..Default::default()
+    };
     let out = refine(&clip.degraded, 2, &params, &mut go).unwrap();
     let p_in = psnr(&clip.degraded[2], &clip.clean[2]);
     let p_out = psnr(&out, &clip.clean[2]);
     eprintln!("static psnr {p_in:.2} -> {p_out:.2}");
     // Five frames of independent noise: close to the clean frame, much closer than the input.
     assert!(p_out > p_in + 4.0, "psnr {p_in} -> {p_out}");
-    let diff = (&out - &clip.clean[2]).abs().narrow(0, 0, 3).mean(Kind::Float).double_value(&[]);
+    let diff = (&out - &clip.clean[2])
+        .abs()
+        .narrow(0, 0, 3)
+        .mean(Kind::Float)
+        .double_value(&[]);
     assert!(diff < 0.01, "mean abs diff {diff}");
     assert!(out.narrow(0, 3, 1).equal(&clip.degraded[2].narrow(0, 3, 1)));
 }
@@ -70,7 +91,10 @@ fn static_scene_comes_back_unchanged_but_denoised() {
 #[test]
 fn deterministic() {
     let clip = small_clip(6, 5);
-    let params = RefineParams { radius: 2, ..Default::default() };
+    let params = RefineParams {
+        radius: 2,
+        ..Default::default()
+    };
     let a = refine(&clip.degraded, 2, &params, &mut go).unwrap();
     // Another call in between must not matter (no state between calls).
     let _ = refine(&clip.degraded, 1, &params, &mut go).unwrap();
@@ -81,7 +105,10 @@ fn deterministic() {
 #[test]
 fn cancellation() {
     let clip = small_clip(7, 5);
-    let params = RefineParams { radius: 2, ..Default::default() };
+    let params = RefineParams {
+        radius: 2,
+        ..Default::default()
+    };
     for stop_after in 0..4 {
         let mut calls = 0;
         let mut cb = |_: f32| {
@@ -89,7 +116,10 @@ fn cancellation() {
             calls <= stop_after
         };
         let r = refine(&clip.degraded, 2, &params, &mut cb);
-        assert!(matches!(r, Err(RefineError::Cancelled)), "stop after {stop_after}: {r:?}");
+        assert!(
+            matches!(r, Err(RefineError::Cancelled)),
+            "stop after {stop_after}: {r:?}"
+        );
     }
     let mut seen = Vec::new();
     let _ = refine(&clip.degraded, 2, &params, &mut |f| {
@@ -97,7 +127,10 @@ fn cancellation() {
         true
     })
     .unwrap();
-    assert!(seen.len() >= 5 && seen.windows(2).all(|p| p[0] <= p[1]), "{seen:?}");
+    assert!(
+        seen.len() >= 5 && seen.windows(2).all(|p| p[0] <= p[1]),
+        "{seen:?}"
+    );
 }
 
 #[test]
@@ -123,19 +156,33 @@ fn flow_view_matches_known_translation() {
     spec.speed = 2.3;
     let clip = TestClip::generate(&spec);
     let truth = clip.true_flow(0, 1);
-    let params = RefineParams { radius: 1, output: RefineOutput::Flow, ..Default::default() };
+    let params = RefineParams {
+        radius: 1,
+        output: RefineOutput::Flow,
+        ..Default::default()
+    };
     let vis = refine(&clip.degraded, 0, &params, &mut go).unwrap();
     assert_eq!(vis.size(), vec![4, 64, 96]);
     let flow = (vis.narrow(0, 0, 2) - 0.5) * (2.0 * FLOW_VIEW_RANGE);
     // Compare away from the borders (content entering the frame has no match).
     let inner = |t: &Tensor| t.narrow(1, 8, 48).narrow(2, 8, 80);
-    let err = (inner(&flow) - inner(&truth)).square().sum_dim_intlist(0, false, Kind::Float).sqrt();
+    let err = (inner(&flow) - inner(&truth))
+        .square()
+        .sum_dim_intlist(0, false, Kind::Float)
+        .sqrt();
     let mean_err = err.mean(Kind::Float).double_value(&[]);
     let med_err = err.median().double_value(&[]);
     let t = inner(&truth).mean_dim(&[1i64, 2][..], false, Kind::Float);
     let e = inner(&flow).mean_dim(&[1i64, 2][..], false, Kind::Float);
-    eprintln!("true mean flow {:?}, estimated {:?}, mean err {mean_err:.3}, median {med_err:.3}", Vec::<f64>::try_from(&t).unwrap(), Vec::<f64>::try_from(&e).unwrap());
-    assert!(med_err < 0.25 && mean_err < 0.35, "flow error mean {mean_err} median {med_err}");
+    eprintln!(
+        "true mean flow {:?}, estimated {:?}, mean err {mean_err:.3}, median {med_err:.3}",
+        Vec::<f64>::try_from(&t).unwrap(),
+        Vec::<f64>::try_from(&e).unwrap()
+    );
+    assert!(
+        med_err < 0.25 && mean_err < 0.35,
+        "flow error mean {mean_err} median {med_err}"
+    );
 }
 
 #[test]
@@ -147,6 +194,47 @@ fn clips_are_seeded() {
     assert!(!a.degraded[1].equal(&c.degraded[1]));
     // Known motion: the clean frame 1 warped onto frame 0 matches frame 0.
     let (w, valid) = a.warp_known(&a.clean[1], 1, 0);
-    let err = ((w - &a.clean[0]).narrow(0, 0, 3).square() * valid).mean(Kind::Float).double_value(&[]) * 255.0 * 255.0;
+    let err = ((w - &a.clean[0]).narrow(0, 0, 3).square() * valid)
+        .mean(Kind::Float)
+        .double_value(&[])
+        * 255.0
+        * 255.0;
     assert!(err < 60.0, "{err}");
+}
+
+#[test]
+fn confidence_view_and_detail() {
+    let clip = small_clip(9, 3);
+    let p = RefineParams {
+        radius: 1,
+        output: RefineOutput::Confidence,
+        ..Default::default()
+    };
+    let conf = refine(&clip.degraded, 1, &p, &mut go).unwrap();
+    assert_eq!(conf.size(), vec![4, 64, 96]);
+    let g = conf.narrow(0, 0, 3);
+    assert!(g.min().double_value(&[]) >= 0.0 && g.max().double_value(&[]) <= 1.0);
+    // Moving but unoccluded content: mostly confident.
+    let mean = g.mean(Kind::Float).double_value(&[]);
+    assert!(mean > 0.5, "mean confidence {mean}");
+    assert!(conf
+        .narrow(0, 3, 1)
+        .equal(&conf.narrow(0, 3, 1).ones_like()));
+    // More detail → more high-frequency energy.
+    let hf = |d: f64| {
+        let p = RefineParams {
+            radius: 1,
+            detail: d,
+            ..Default::default()
+        };
+        let r = refine(&clip.degraded, 1, &p, &mut go)
+            .unwrap()
+            .narrow(0, 0, 3)
+            .unsqueeze(0);
+        (&r - ops::blur(&r, 1.0))
+            .square()
+            .mean(Kind::Float)
+            .double_value(&[])
+    };
+    assert!(hf(1.0) > 1.5 * hf(0.0));
 }
