@@ -92,6 +92,7 @@ pub struct RuntimeStatus {
     pub cached_frames: u32,
     pub cache_bytes: u64,
     pub jobs_run: u64,
+    pub jobs_cancelled: u64,
     pub cache_hits: u64,
 }
 

@@ -95,6 +95,7 @@ pub struct Runtime {
     connections: AtomicU32,
     next_segment: AtomicU64,
     jobs_run: AtomicU64,
+    jobs_cancelled: AtomicU64,
     cache_hits: AtomicU64,
     last_activity: Mutex<Instant>,
 }
@@ -111,6 +112,7 @@ impl Runtime {
             connections: AtomicU32::new(0),
             next_segment: AtomicU64::new(1),
             jobs_run: AtomicU64::new(0),
+            jobs_cancelled: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
             last_activity: Mutex::new(Instant::now()),
         });
@@ -215,7 +217,14 @@ impl Runtime {
                         client.send(&ServerMsg::Failed { request, message });
                     }
                 }
-                ClientMsg::Cancel { request } => self.drop_waiters(&client, Some(request)),
+                ClientMsg::Cancel { request } => {
+                    self.drop_waiters(&client, Some(request));
+                    // Answer now: the job may go on for other waiters, but this one is done.
+                    client.send(&ServerMsg::Failed {
+                        request,
+                        message: "cancelled".into(),
+                    });
+                }
                 ClientMsg::ForgetSegment { id } => {
                     client.segments_sent.lock().remove(&id);
                 }
@@ -450,7 +459,10 @@ impl Runtime {
                         w.client.send_frame(w.request, &seg, false);
                     }
                 }
-                Err(EngineError::Cancelled) => info!("{key} cancelled"),
+                Err(EngineError::Cancelled) => {
+                    self.jobs_cancelled.fetch_add(1, Ordering::Relaxed);
+                    info!("{key} cancelled")
+                }
                 Err(e) => {
                     warn!("{} {key} failed: {e}", work.job.effect);
                     for w in waiters {
@@ -473,6 +485,7 @@ impl Runtime {
             cached_frames: cache.len() as u32,
             cache_bytes: cache.bytes(),
             jobs_run: self.jobs_run.load(Ordering::Relaxed),
+            jobs_cancelled: self.jobs_cancelled.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
         }
     }
