@@ -183,3 +183,28 @@ fn icon(id: &str) -> image::RgbaImage {
         image::Rgba([c[0] as u8, c[1] as u8, c[2] as u8, 255])
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_replaces_an_older_bundle_and_names_the_way_out_when_it_cannot() {
+        let tmp = std::env::temp_dir().join(format!("dfx-install-{}", std::process::id()));
+        let src = tmp.join("src").join(BUNDLE_NAME);
+        std::fs::create_dir_all(src.join("Contents/Linux-x86-64")).unwrap();
+        std::fs::write(src.join("Contents/Linux-x86-64/dreamfx.ofx"), b"new").unwrap();
+        let dest = tmp.join("plugins");
+        std::fs::create_dir_all(dest.join(BUNDLE_NAME).join("stale")).unwrap();
+        let installed = install(&src, &dest).unwrap();
+        assert_eq!(
+            std::fs::read(installed.join("Contents/Linux-x86-64/dreamfx.ofx")).unwrap(),
+            b"new"
+        );
+        assert!(!installed.join("stale").exists());
+        let _ = std::fs::remove_dir_all(&tmp);
+        assert!(install(&src, Path::new("/proc/no-such-dir"))
+            .unwrap_err()
+            .contains("--to"));
+    }
+}

@@ -1,7 +1,7 @@
 //! Temporal Refine inside the host: gathers t−radius … t+radius from the Source clip, sends
 //! them with the parameters sampled at t to the runtime, and writes the answer to Output.
 use dreamfx_host_adapter::effect::Effect;
-use dreamfx_host_adapter::pixels::{read_into, write_from, Rect};
+use dreamfx_host_adapter::pixels::{read_into, write_from};
 use dreamfx_host_adapter::sys::*;
 use dreamfx_host_adapter::{ActionCall, Error, Reply};
 use dreamfx_protocol::client::{ClientError, InputFrame, RenderHooks};
@@ -158,7 +158,7 @@ impl RenderHooks for Hooks<'_> {
 
 fn render(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
     let t = call.in_args.get_double(kOfxPropTime, 0)?;
-    let result = render_frame(effect, call, t);
+    let result = render_frame(effect, t);
     match &result {
         Ok(_) => effect.set_persistent_message(None),
         Err(e) if e.status == kOfxStatFailed => {
@@ -169,16 +169,7 @@ fn render(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
     result
 }
 
-fn render_frame(effect: &Effect, call: &ActionCall<'_>, t: f64) -> Result<Reply, Error> {
-    let [wx1, wy1, wx2, wy2] = call
-        .in_args
-        .get_ints::<4>(kOfxImageEffectPropRenderWindow)?;
-    let window = Rect {
-        x1: wx1,
-        y1: wy1,
-        x2: wx2,
-        y2: wy2,
-    };
+fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
     let radius = radius_at(effect, t)?;
     let source = effect.clip("Source")?;
     let output = effect.clip("Output")?;
@@ -247,17 +238,17 @@ fn render_frame(effect: &Effect, call: &ActionCall<'_>, t: f64) -> Result<Reply,
         cancelled_by_user: false,
     };
     let outcome = runtime_link::acquire().and_then(|mut conn| {
+        // The whole frame is computed (flow needs it); writing clips to the output's bounds,
+        // which cover the render window.
         let result = conn.render(&job, &inputs, &mut hooks).map(|frame| {
-            let out = output
+            output
                 .image(t, None)
                 .and_then(|img| img.ok_or_else(|| Error::failed("the host gave no output image")))
                 .and_then(|img| {
                     // SAFETY: the host owns the output image memory until it is released.
                     unsafe { write_from(img.desc(), bounds, frame.pixels) }
                         .map_err(|e| Error::failed(format!("writing the output: {e}")))
-                });
-            let _ = window;
-            out
+                })
         });
         match &result {
             Ok(_) | Err(ClientError::RenderFailed(_)) | Err(ClientError::Cancelled) => {
