@@ -5,3 +5,4 @@ pub mod logging;
 pub mod refine;
 pub mod server;
 pub mod testclips;
+pub mod wan;

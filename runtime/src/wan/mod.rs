@@ -1,0 +1,4 @@
+//! The Wan video model family (Wan2.1 T2V, Wan2.2 TI2V) on tch, numerically equal to the
+//! diffusers/transformers reference. See runtime/fixtures/wan/ for the parity fixtures.
+pub mod loading;
+pub mod scheduler;
