@@ -43,6 +43,9 @@ pub enum LoadError {
     Torch(#[from] tch::TchError),
 }
 
+/// Where a tensor is, its dtype name and its shape, from a safetensors header.
+pub type TensorHeader = (PathBuf, String, Vec<i64>);
+
 /// The safetensors files of one component directory (e.g. `transformer/`).
 #[derive(Debug, Clone)]
 pub struct WeightFiles {
@@ -94,7 +97,7 @@ impl WeightFiles {
     }
 
     /// Name → (file, dtype, shape) of every tensor, read from the headers only.
-    pub fn headers(&self) -> Result<BTreeMap<String, (PathBuf, String, Vec<i64>)>, LoadError> {
+    pub fn headers(&self) -> Result<BTreeMap<String, TensorHeader>, LoadError> {
         let mut out = BTreeMap::new();
         for file in &self.files {
             let unreadable = |why: String| LoadError::Unreadable {
@@ -122,7 +125,7 @@ impl WeightFiles {
         rename: &dyn Fn(&str) -> String,
     ) -> Result<(), LoadError> {
         let headers = self.headers()?;
-        let renamed: HashMap<String, &(PathBuf, String, Vec<i64>)> =
+        let renamed: HashMap<String, &TensorHeader> =
             headers.iter().map(|(n, h)| (rename(n), h)).collect();
         let vars = vs.variables();
         let mut wanted: Vec<(&String, &Tensor)> = vars.iter().collect();

@@ -2,3 +2,5 @@
 //! diffusers/transformers reference. See runtime/fixtures/wan/ for the parity fixtures.
 pub mod loading;
 pub mod scheduler;
+pub mod text_encoder;
+pub mod transformer;
