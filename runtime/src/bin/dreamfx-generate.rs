@@ -1,0 +1,149 @@
+//! `dreamfx-generate`: a clip from a Wan model directory, written as numbered PNG frames plus
+//! the raw float frames (`frames.safetensors`, [F, H, W, 3] in 0..1). The seed of the batch
+//! renderer: a thin layer over `wan::pipeline`.
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
+use dreamfx_runtime::wan::scheduler::SchedulerConfig;
+use tch::{Device, Tensor};
+
+const USAGE: &str = "usage: dreamfx-generate --model DIR --prompt TEXT --out DIR
+       [--negative TEXT] [--image FIRST_FRAME.png] [--seed N] [--steps N] [--guidance G]
+       [--shift S] [--scheduler unipc|euler] [--width W] [--height H] [--frames F]";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dreamfx-generate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    fn parse<T: std::str::FromStr>(v: Option<String>, name: &str, default: T) -> Result<T, String> {
+        match v {
+            None => Ok(default),
+            Some(s) => s
+                .parse()
+                .map_err(|_| format!("{name} {s:?} is not a number\n{USAGE}")),
+        }
+    }
+    let model = PathBuf::from(opt("--model").ok_or(format!("--model is required\n{USAGE}"))?);
+    let prompt = opt("--prompt").ok_or(format!("--prompt is required\n{USAGE}"))?;
+    let out = PathBuf::from(opt("--out").ok_or(format!("--out is required\n{USAGE}"))?);
+
+    let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
+    let scheduler = match opt("--scheduler").as_deref() {
+        None => None,
+        Some("unipc") => Some(match pipe.scheduler.clone() {
+            s @ SchedulerConfig::UniPc { .. } => s,
+            _ => SchedulerConfig::UniPc {
+                num_train_timesteps: 1000,
+                flow_shift: 1.0,
+                solver_order: 2,
+                bh2: true,
+                lower_order_final: true,
+                final_sigma_zero: true,
+                disable_corrector: vec![],
+            },
+        }),
+        Some("euler") => Some(SchedulerConfig::Euler {
+            num_train_timesteps: 1000,
+            shift: 1.0,
+        }),
+        Some(other) => return Err(format!("unknown scheduler {other}: use unipc or euler")),
+    };
+    let first_frame = match opt("--image") {
+        None => None,
+        Some(path) => {
+            let img = image::open(&path)
+                .map_err(|e| format!("cannot read {path}: {e}"))?
+                .to_rgb8();
+            let (w, h) = img.dimensions();
+            let data: Vec<f32> = img.into_raw().iter().map(|&v| v as f32 / 255.0).collect();
+            Some(
+                Tensor::from_slice(&data)
+                    .view([h as i64, w as i64, 3])
+                    .permute([2, 0, 1])
+                    .contiguous(),
+            )
+        }
+    };
+    let req = Request {
+        prompt,
+        negative_prompt: opt("--negative").unwrap_or_default(),
+        seed: parse(opt("--seed"), "--seed", 0)?,
+        steps: parse(opt("--steps"), "--steps", 20)?,
+        guidance: parse(opt("--guidance"), "--guidance", 5.0)?,
+        shift: opt("--shift")
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("--shift {s:?} is not a number"))
+            })
+            .transpose()?,
+        scheduler,
+        width: parse(opt("--width"), "--width", 64)?,
+        height: parse(opt("--height"), "--height", 64)?,
+        frames: parse(opt("--frames"), "--frames", 17)?,
+        first_frame,
+    };
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let started = Instant::now();
+    let generated = pipe
+        .generate(&req, &mut |done, total| {
+            let width = 30;
+            let filled = done * width / total;
+            eprint!(
+                "\r[{}{}] step {done}/{total}  {:.1}s",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                started.elapsed().as_secs_f64()
+            );
+            let _ = std::io::stderr().flush();
+            true
+        })
+        .map_err(|e| e.to_string())?;
+    eprintln!();
+    let video = generated.video;
+    Tensor::write_safetensors(&[("frames", &video)], out.join("frames.safetensors"))
+        .map_err(|e| e.to_string())?;
+    let [f, h, w, _] = video.size()[..] else {
+        unreachable!()
+    };
+    for i in 0..f {
+        let frame = (video.get(i) * 255.0)
+            .round()
+            .clamp(0.0, 255.0)
+            .to_kind(tch::Kind::Uint8);
+        let n = (h * w * 3) as usize;
+        let mut bytes = vec![0u8; n];
+        frame.contiguous().copy_data(&mut bytes, n);
+        let path = out.join(format!("frame_{i:04}.png"));
+        image::RgbImage::from_raw(w as u32, h as u32, bytes)
+            .unwrap()
+            .save(&path)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    println!(
+        "{f} frames of {w}x{h} in {} ({:.1} s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! Text-to-video and image-to-video (Wan2.2 TI2V first-frame conditioning) as diffusers'
+//! `WanPipeline` / `WanImageToVideoPipeline(expand_timesteps=True)` run them: the same prompt
+//! encoding, the same initial noise (one `randn` from a CPU generator seeded with the seed), the
+//! same per-token timesteps, classifier-free guidance as two passes, and the same decode.
+use std::path::Path;
+
+use parking_lot::Mutex;
+use serde::Deserialize;
+use tch::{Device, Kind, Tensor};
+
+use super::loading::{default_kind, LoadError};
+use super::scheduler::SchedulerConfig;
+use super::text_encoder::{encode_prompts, PromptTokenizer, UmT5Encoder};
+use super::transformer::WanTransformer;
+use super::vae::WanVae;
+
+/// The prompt length the Wan pipelines pad to.
+pub const MAX_SEQUENCE_LENGTH: usize = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("prompt: {0}")]
+    Prompt(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ModelIndex {
+    #[serde(default)]
+    expand_timesteps: bool,
+}
+
+/// A loaded Wan model directory (diffusers layout).
+pub struct WanPipeline {
+    pub transformer: WanTransformer,
+    pub vae: WanVae,
+    pub text_encoder: UmT5Encoder,
+    pub tokenizer: PromptTokenizer,
+    pub scheduler: SchedulerConfig,
+    /// Wan2.2 TI2V: per-token timesteps (and first-frame conditioning when an image is given).
+    pub expand_timesteps: bool,
+    device: Device,
+}
+
+/// What to generate.
+#[derive(Debug)]
+pub struct Request {
+    pub prompt: String,
+    pub negative_prompt: String,
+    pub seed: u64,
+    pub steps: usize,
+    pub guidance: f64,
+    /// Overrides the scheduler config's shift.
+    pub shift: Option<f64>,
+    /// Overrides the model's sampler.
+    pub scheduler: Option<SchedulerConfig>,
+    pub width: i64,
+    pub height: i64,
+    pub frames: i64,
+    /// First frame for image-to-video: [3, height, width], values 0..1.
+    pub first_frame: Option<Tensor>,
+}
+
+/// A generated clip: `video` is [frames, height, width, 3] in 0..1 (float32, CPU).
+pub struct Generated {
+    pub video: Tensor,
+    pub latents: Tensor,
+}
+
+/// libtorch's default CPU generator is process-wide: one generation draws its noise at a time.
+static NOISE_LOCK: Mutex<()> = Mutex::new(());
+
+/// `torch.randn(shape, generator=torch.Generator("cpu").manual_seed(seed))`, float32 on CPU.
+pub fn initial_noise(shape: &[i64], seed: u64) -> Tensor {
+    let _guard = NOISE_LOCK.lock();
+    tch::manual_seed(seed as i64);
+    Tensor::randn(shape, (Kind::Float, Device::Cpu))
+}
+
+impl WanPipeline {
+    pub fn load(dir: &Path, device: Device) -> Result<Self, LoadError> {
+        if !dir.is_dir() {
+            return Err(LoadError::NoDirectory { dir: dir.into() });
+        }
+        let kind = default_kind(device);
+        let index_path = dir.join("model_index.json");
+        let index: ModelIndex = match std::fs::read_to_string(&index_path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
+                path: index_path,
+                why: e.to_string(),
+            })?,
+            Err(_) => ModelIndex::default(),
+        };
+        Ok(WanPipeline {
+            transformer: WanTransformer::load(&dir.join("transformer"), device, kind)?,
+            vae: WanVae::load(&dir.join("vae"), device, kind)?,
+            text_encoder: UmT5Encoder::load(&dir.join("text_encoder"), device, kind)?,
+            tokenizer: PromptTokenizer::load(&dir.join("tokenizer"))?,
+            scheduler: SchedulerConfig::load(&dir.join("scheduler"))?,
+            expand_timesteps: index.expand_timesteps,
+            device,
+        })
+    }
+
+    /// The latent shape a request generates into.
+    pub fn latent_shape(&self, req: &Request) -> Result<[i64; 5], PipelineError> {
+        let (t, s) = (
+            self.vae.scale_factor_temporal(),
+            self.vae.scale_factor_spatial(),
+        );
+        let multiple = s * 2;
+        if req.width <= 0
+            || req.height <= 0
+            || req.width % multiple != 0
+            || req.height % multiple != 0
+        {
+            return Err(PipelineError::BadRequest(format!(
+                "width and height must be positive multiples of {multiple} for this model, got {}x{}",
+                req.width, req.height
+            )));
+        }
+        if req.frames < 1 || (req.frames - 1) % t != 0 {
+            return Err(PipelineError::BadRequest(format!(
+                "the frame count must be {t}·k + 1 (1, {}, {}, …), got {}",
+                t + 1,
+                2 * t + 1,
+                req.frames
+            )));
+        }
+        if req.steps == 0 || req.steps > 1000 {
+            return Err(PipelineError::BadRequest(format!(
+                "steps must be 1 … 1000, got {}",
+                req.steps
+            )));
+        }
+        if !req.guidance.is_finite() || req.guidance < 0.0 || req.guidance > 50.0 {
+            return Err(PipelineError::BadRequest(format!(
+                "guidance must be 0 … 50, got {}",
+                req.guidance
+            )));
+        }
+        Ok([
+            1,
+            self.vae.z_dim(),
+            (req.frames - 1) / t + 1,
+            req.height / s,
+            req.width / s,
+        ])
+    }
+
+    /// Prompt embeddings as the reference pipeline makes them: [1, 512, text_dim].
+    pub fn encode_prompt(&self, prompt: &str) -> Result<Tensor, PipelineError> {
+        encode_prompts(
+            &self.tokenizer,
+            &self.text_encoder,
+            &[prompt],
+            MAX_SEQUENCE_LENGTH,
+            self.device,
+        )
+        .map_err(|e| PipelineError::Prompt(e.to_string()))
+    }
+
+    /// Generates a clip. `on_step(done, total)` is called after each denoising step; returning
+    /// false cancels.
+    pub fn generate(
+        &self,
+        req: &Request,
+        on_step: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Generated, PipelineError> {
+        let _guard = tch::no_grad_guard();
+        let shape = self.latent_shape(req)?;
+        if req.first_frame.is_some() && !self.expand_timesteps {
+            return Err(PipelineError::BadRequest(
+                "image-to-video needs a TI2V model (Wan2.2 TI2V, expand_timesteps in model_index.json)".into(),
+            ));
+        }
+        let kind = self.transformer.kind();
+        let cfg = req.guidance > 1.0;
+        let prompt_embeds = self.encode_prompt(&req.prompt)?;
+        let negative_embeds = if cfg {
+            Some(self.encode_prompt(&req.negative_prompt)?)
+        } else {
+            None
+        };
+        let sampler = req
+            .scheduler
+            .clone()
+            .unwrap_or_else(|| self.scheduler.clone());
+        let sampler = match req.shift {
+            Some(s) => sampler.with_shift(s),
+            None => sampler,
+        };
+        let mut scheduler = sampler.build(req.steps);
+        let mut latents = initial_noise(&shape, req.seed).to_device(self.device);
+
+        // First-frame conditioning: the image's latent, normalised, replaces frame 0.
+        let mask = Tensor::ones(
+            [1, 1, shape[2], shape[3], shape[4]],
+            (Kind::Float, self.device),
+        );
+        let condition = match &req.first_frame {
+            Some(img) => {
+                let (h, w) = (img.size()[1], img.size()[2]);
+                if (h, w) != (req.height, req.width) || img.size()[0] != 3 {
+                    return Err(PipelineError::BadRequest(format!(
+                        "the first frame is {w}x{h} but the clip is {}x{}",
+                        req.width, req.height
+                    )));
+                }
+                let x = (img.to_kind(Kind::Float) * 2.0 - 1.0)
+                    .to_device(self.device)
+                    .unsqueeze(0)
+                    .unsqueeze(2);
+                let z = self.vae.encode(&x.to_kind(self.vae.kind()));
+                let _ = mask.narrow(2, 0, 1).fill_(0.0);
+                Some(self.vae.normalize_latents(&z).to_kind(Kind::Float))
+            }
+            None => None,
+        };
+        let blend = |latents: &Tensor| match &condition {
+            Some(c) => (1.0 - &mask) * c + &mask * latents,
+            None => latents.shallow_clone(),
+        };
+
+        let total = scheduler.steps();
+        for i in 0..total {
+            let input = blend(&latents).to_kind(kind);
+            let t = scheduler.timestep_tensor(i, 1).to_device(self.device);
+            let timestep = if self.expand_timesteps {
+                let per_token = mask.get(0).get(0).slice(1, 0, None, 2).slice(2, 0, None, 2)
+                    * t.to_kind(Kind::Float);
+                per_token.flatten(0, -1).unsqueeze(0)
+            } else {
+                t
+            };
+            let cond = self.transformer.forward(&input, &timestep, &prompt_embeds);
+            let noise_pred = match &negative_embeds {
+                Some(neg) => {
+                    let uncond = self.transformer.forward(&input, &timestep, neg);
+                    &uncond + (cond - &uncond) * req.guidance
+                }
+                None => cond,
+            };
+            latents = scheduler.step(&noise_pred.to_kind(Kind::Float), &latents);
+            if !on_step(i + 1, total) {
+                return Err(PipelineError::Cancelled);
+            }
+        }
+        let latents = blend(&latents);
+        let z = self
+            .vae
+            .denormalize_latents(&latents.to_kind(self.vae.kind()));
+        let video = self.vae.decode(&z).to_kind(Kind::Float);
+        let video = (video / 2.0 + 0.5).clamp(0.0, 1.0);
+        // [1, 3, F, H, W] -> [F, H, W, 3]
+        let video = video
+            .get(0)
+            .permute([1, 2, 3, 0])
+            .contiguous()
+            .to_device(Device::Cpu);
+        Ok(Generated { video, latents })
+    }
+}
