@@ -5,4 +5,5 @@ pub mod logging;
 pub mod refine;
 pub mod server;
 pub mod testclips;
+pub mod tiny;
 pub mod wan;
