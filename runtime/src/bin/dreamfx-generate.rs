@@ -10,7 +10,7 @@ use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
 use dreamfx_runtime::wan::scheduler::SchedulerConfig;
 use tch::{Device, Tensor};
 
-const USAGE: &str = "usage: dreamfx-generate --model DIR --prompt TEXT --out DIR
+const USAGE: &str = "usage: dreamfx-generate [--model DIR] [--prompt TEXT] [--out DIR]
        [--negative TEXT] [--image FIRST_FRAME.png] [--seed N] [--steps N] [--guidance G]
        [--shift S] [--scheduler unipc|euler] [--width W] [--height H] [--frames F]";
 
@@ -44,9 +44,13 @@ fn run() -> Result<(), String> {
                 .map_err(|_| format!("{name} {s:?} is not a number\n{USAGE}")),
         }
     }
-    let model = PathBuf::from(opt("--model").ok_or(format!("--model is required\n{USAGE}"))?);
-    let prompt = opt("--prompt").ok_or(format!("--prompt is required\n{USAGE}"))?;
-    let out = PathBuf::from(opt("--out").ok_or(format!("--out is required\n{USAGE}"))?);
+    // Defaults: the built-in dreamfx-tiny model, a prompt it knows, out/tiny.
+    let model = opt("--model").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/dreamfx-tiny")
+    });
+    let prompt = opt("--prompt")
+        .unwrap_or_else(|| "a red circle moves left on a dark blue background".into());
+    let out = PathBuf::from(opt("--out").unwrap_or_else(|| "out/tiny".into()));
 
     let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
     let scheduler = match opt("--scheduler").as_deref() {
@@ -140,10 +144,51 @@ fn run() -> Result<(), String> {
             .save(&path)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
+    write_contact_sheet(&video, &out.join("contact_sheet.png"))?;
+    let gif = out.join("clip.gif");
+    let ffmpeg = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-framerate", "8", "-i"])
+        .arg(out.join("frame_%04d.png"))
+        .args(["-vf", "scale=iw*4:ih*4:flags=neighbor"])
+        .arg(&gif)
+        .status();
+    if !matches!(ffmpeg, Ok(s) if s.success()) {
+        eprintln!("(no clip.gif: ffmpeg not found or failed; the PNG frames are there)");
+    }
     println!(
         "{f} frames of {w}x{h} in {} ({:.1} s)",
         out.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// All frames in one image, a row of up to 9, with 2-pixel gaps.
+fn write_contact_sheet(video: &Tensor, path: &std::path::Path) -> Result<(), String> {
+    let [f, h, w, _] = video.size()[..] else {
+        unreachable!()
+    };
+    let cols = f.min(9);
+    let rows = (f + cols - 1) / cols;
+    let gap = 2;
+    let mut sheet = image::RgbImage::from_pixel(
+        (cols * (w + gap) + gap) as u32,
+        (rows * (h + gap) + gap) as u32,
+        image::Rgb([24, 24, 24]),
+    );
+    for i in 0..f {
+        let frame = (video.get(i) * 255.0)
+            .round()
+            .clamp(0.0, 255.0)
+            .to_kind(tch::Kind::Uint8);
+        let n = (h * w * 3) as usize;
+        let mut bytes = vec![0u8; n];
+        frame.contiguous().copy_data(&mut bytes, n);
+        let img = image::RgbImage::from_raw(w as u32, h as u32, bytes).unwrap();
+        let (x, y) = (gap + (i % cols) * (w + gap), gap + (i / cols) * (h + gap));
+        image::imageops::replace(&mut sheet, &img, x, y);
+    }
+    sheet
+        .save(path)
+        .map_err(|e| format!("writing {}: {e}", path.display()))
 }
