@@ -271,14 +271,46 @@ pub struct FrameView<'a> {
     pub pixels: &'a [f32],
 }
 
-/// Hash of a frame's pixels: part of every job key that reads it. XXH3-128 runs at memory
-/// speed, which matters: a cached frame's round trip is this hash plus one copy out.
+/// Bytes hashed as one piece of a frame's content hash. Fixed, so the hash is the same on every
+/// machine whatever its core count.
+const HASH_CHUNK: usize = 4 << 20;
+
+/// Hash of a frame's pixels: part of every job key that reads it. XXH3-128 over fixed 4 MiB
+/// pieces (hashed on several cores when the frame is large), then over the pieces' digests: a
+/// cached frame's round trip is this hash plus one copy out, so it must run at memory speed.
 pub fn content_hash(width: u32, height: u32, pixels: &[f32]) -> [u8; 32] {
     // SAFETY: f32 has no padding; reading its bytes is fine.
     let bytes = unsafe {
         std::slice::from_raw_parts(pixels.as_ptr() as *const u8, std::mem::size_of_val(pixels))
     };
-    let h = xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes();
+    let pieces: Vec<&[u8]> = bytes.chunks(HASH_CHUNK).collect();
+    let mut digests = vec![0u128; pieces.len()];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(pieces.len())
+        .min(4);
+    if threads <= 1 {
+        for (d, p) in digests.iter_mut().zip(&pieces) {
+            *d = xxhash_rust::xxh3::xxh3_128(p);
+        }
+    } else {
+        let per = pieces.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            for (ds, ps) in digests.chunks_mut(per).zip(pieces.chunks(per)) {
+                s.spawn(move || {
+                    for (d, p) in ds.iter_mut().zip(ps) {
+                        *d = xxhash_rust::xxh3::xxh3_128(p);
+                    }
+                });
+            }
+        });
+    }
+    let mut joined = Vec::with_capacity(digests.len() * 16 + 8);
+    for d in &digests {
+        joined.extend_from_slice(&d.to_le_bytes());
+    }
+    joined.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    let h = xxhash_rust::xxh3::xxh3_128(&joined).to_le_bytes();
     let mut out = [0u8; 32];
     out[..16].copy_from_slice(&h);
     out[16..20].copy_from_slice(&width.to_le_bytes());
@@ -301,6 +333,17 @@ mod tests {
         assert_eq!((view.width, view.height), (3, 2));
         assert_eq!(view.pixels, &pixels[..]);
         assert_eq!(view.content_hash, [9; 32]);
+    }
+
+    #[test]
+    fn content_hash_sees_every_piece_and_the_size() {
+        let big: Vec<f32> = (0..3_000_000).map(|i| i as f32).collect();
+        let h = content_hash(1000, 750, &big);
+        assert_eq!(h, content_hash(1000, 750, &big), "deterministic");
+        let mut changed = big.clone();
+        changed[2_999_999] += 1.0; // in the last piece
+        assert_ne!(h, content_hash(1000, 750, &changed));
+        assert_ne!(h, content_hash(750, 1000, &big));
     }
 
     #[test]
