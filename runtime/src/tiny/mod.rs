@@ -12,4 +12,5 @@
 //! evaluation asks the model for held-out ones, which the checkers then score from the pixels
 //! alone.
 pub mod checkers;
+pub mod train;
 pub mod world;

@@ -1,0 +1,57 @@
+//! `train-tiny`: trains dreamfx-tiny from scratch on the shape world and writes the model
+//! directory (default `models/dreamfx-tiny/`). See `dreamfx_runtime::tiny::train`.
+use std::process::ExitCode;
+
+use dreamfx_runtime::tiny::train::{evaluate, run, TrainOptions, USAGE};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--eval") {
+        let n = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(8);
+        let dir = args
+            .iter()
+            .position(|a| a == "--out")
+            .and_then(|j| args.get(j + 1))
+            .map_or("models/dreamfx-tiny", String::as_str);
+        return match evaluate(std::path::Path::new(dir), n, 20, 4.0) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("train-tiny: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let opts = match TrainOptions::parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("train-tiny: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = format!(
+        "cargo run --release -p dreamfx-runtime --bin train-tiny -- {}",
+        args.join(" ")
+    );
+    match run(&opts, &command) {
+        Ok(r) => {
+            println!(
+                "final losses: VAE {:.5} ({} steps), DiT {:.5} ({} steps); model {} ({:.2} MB)",
+                r.vae_loss,
+                r.vae_steps,
+                r.dit_loss,
+                r.dit_steps,
+                opts.out.display(),
+                r.total_bytes as f64 / 1e6
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("train-tiny: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,1070 @@
+//! The training program of dreamfx-tiny: the Wan architecture (Wan2.1 VAE layout, DiT, umT5
+//! encoder) with a tiny config, trained from scratch on the shape world ([`super::world`]).
+//!
+//! * A word-level tokenizer over the world's vocabulary (umT5 conventions: `<pad>` 0, `</s>` 1,
+//!   `<unk>` 2; `</s>` appended).
+//! * Stage A: the VAE on random 5-frame windows (random crops) of train clips (L1 + MSE reconstruction and a
+//!   tiny latent L2; no KL, the pipeline uses the posterior mode), then per-channel latent
+//!   statistics written as `latents_mean` / `latents_std`.
+//! * Stage B: the DiT and the text encoder jointly, flow matching on normalised latents of a
+//!   precomputed pool of train clips: `x_t = (1−σ)·x0 + σ·ε`, target `ε − x0`, timestep
+//!   `σ·1000`, σ shifted logit-normal; captions dropped 10 % of the time (for guidance);
+//!   first-frame conditioning (clean first latent frame, its tokens at timestep 0, no loss on
+//!   it) on 30 % of samples. Prompts are encoded at a short length and their embeddings
+//!   zero-padded to the pipeline's 512, which is exactly what the pipeline computes.
+//!
+//! Everything is seeded (`tch::manual_seed`, the world's seeds); the output is a model
+//! directory in the diffusers layout that [`crate::wan::pipeline::WanPipeline::load`] reads.
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::checkers::{self, ClipRef};
+use super::world::{self, Rng, Split, WorldConfig};
+use crate::wan::pipeline::MAX_SEQUENCE_LENGTH;
+use crate::wan::pipeline::{Request, WanPipeline};
+use crate::wan::text_encoder::{encode_prompts, PromptTokenizer, UmT5Config, UmT5Encoder};
+use crate::wan::transformer::{WanTransformer, WanTransformerConfig};
+use crate::wan::vae::{WanVae, WanVaeConfig};
+
+/// Training token length (the pipeline pads to [`MAX_SEQUENCE_LENGTH`]).
+pub const TRAIN_TEXT_LEN: usize = 24;
+/// The sampler's and the training's flow shift.
+pub const FLOW_SHIFT: f64 = 3.0;
+/// Frames of the VAE's training windows.
+const VAE_WINDOW: i64 = 5;
+
+/// What a run does; see [`TrainOptions::parse`].
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub out: PathBuf,
+    pub work: PathBuf,
+    pub seed: u64,
+    pub vae_minutes: f64,
+    pub pool_minutes: f64,
+    pub pool_max: usize,
+    pub dit_minutes: f64,
+    pub vae_batch: i64,
+    pub vae_lr: f64,
+    /// Side of the random square crops the VAE trains on (convolutions are local).
+    pub vae_crop: i64,
+    pub dit_batch: i64,
+    pub threads: i32,
+    pub quick: bool,
+    /// Reuse this trained `vae/` directory instead of stage A.
+    pub vae_dir: Option<PathBuf>,
+}
+
+pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work target/tiny-train]
+       [--seed N] [--vae-minutes M] [--pool-minutes M] [--pool-max N] [--dit-minutes M]
+       [--vae-batch N] [--vae-crop PX] [--dit-batch N] [--threads N] [--vae DIR (skip stage A)] [--quick]\n       train-tiny --eval N [--out DIR]   (score N held-out and N train captions)";
+
+impl TrainOptions {
+    pub fn parse(args: &[String]) -> Result<TrainOptions, String> {
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut o = TrainOptions {
+            out: PathBuf::from("models/dreamfx-tiny"),
+            work: PathBuf::from("target/tiny-train"),
+            seed: 20261125,
+            vae_minutes: if quick { 0.3 } else { 10.0 },
+            pool_minutes: if quick { 0.2 } else { 3.0 },
+            pool_max: if quick { 64 } else { 20_000 },
+            dit_minutes: if quick { 0.3 } else { 15.0 },
+            vae_batch: 4,
+            vae_lr: 3e-4,
+            vae_crop: 32,
+            dit_batch: 32,
+            threads: 2,
+            quick,
+            vae_dir: None,
+        };
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_str();
+            if a == "--quick" {
+                i += 1;
+                continue;
+            }
+            let v = args
+                .get(i + 1)
+                .ok_or(format!("{a} needs a value\n{USAGE}"))?;
+            let num = |v: &str| -> Result<f64, String> {
+                v.parse::<f64>()
+                    .map_err(|_| format!("{a} {v:?} is not a number\n{USAGE}"))
+            };
+            match a {
+                "--out" => o.out = PathBuf::from(v),
+                "--work" => o.work = PathBuf::from(v),
+                "--vae" => o.vae_dir = Some(PathBuf::from(v)),
+                "--seed" => o.seed = num(v)? as u64,
+                "--vae-minutes" => o.vae_minutes = num(v)?,
+                "--pool-minutes" => o.pool_minutes = num(v)?,
+                "--pool-max" => o.pool_max = num(v)? as usize,
+                "--dit-minutes" => o.dit_minutes = num(v)?,
+                "--vae-batch" => o.vae_batch = num(v)? as i64,
+                "--vae-lr" => o.vae_lr = num(v)?,
+                "--vae-crop" => o.vae_crop = num(v)? as i64,
+                "--dit-batch" => o.dit_batch = num(v)? as i64,
+                "--threads" => o.threads = num(v)? as i32,
+                _ => return Err(format!("unknown option {a}\n{USAGE}")),
+            }
+            i += 2;
+        }
+        Ok(o)
+    }
+}
+
+/// Final numbers of a run, for the model card and the caller.
+#[derive(Debug, Clone, Default)]
+pub struct TrainReport {
+    pub vae_steps: usize,
+    pub vae_loss: f64,
+    pub vae_seconds: f64,
+    pub pool_clips: usize,
+    pub pool_seconds: f64,
+    pub dit_steps: usize,
+    pub dit_loss: f64,
+    pub dit_seconds: f64,
+    pub total_bytes: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configs
+
+/// The VAE: Wan2.1 layout (no patchify), 8× spatial, 4× temporal.
+pub fn vae_config_json(mean: &[f64], std: &[f64]) -> Value {
+    json!({
+        "_class_name": "AutoencoderKLWan",
+        "_diffusers_version": "0.42.1",
+        "attn_scales": [],
+        "base_dim": 12,
+        "dim_mult": [1, 2, 4, 4],
+        "dropout": 0.0,
+        "is_residual": false,
+        "in_channels": 3,
+        "out_channels": 3,
+        "latents_mean": mean,
+        "latents_std": std,
+        "num_res_blocks": 1,
+        "patch_size": null,
+        "scale_factor_spatial": 8,
+        "scale_factor_temporal": 4,
+        "temperal_downsample": [false, true, true],
+        "z_dim": 8
+    })
+}
+
+pub const Z_DIM: i64 = 8;
+
+pub fn text_encoder_config_json(vocab_size: i64) -> Value {
+    json!({
+        "architectures": ["UMT5EncoderModel"],
+        "classifier_dropout": 0.0,
+        "d_ff": 128,
+        "d_kv": 16,
+        "d_model": 64,
+        "decoder_start_token_id": 0,
+        "dense_act_fn": "gelu_new",
+        "dropout_rate": 0.0,
+        "dtype": "float32",
+        "eos_token_id": 1,
+        "feed_forward_proj": "gated-gelu",
+        "initializer_factor": 1.0,
+        "is_decoder": false,
+        "is_encoder_decoder": true,
+        "is_gated_act": true,
+        "layer_norm_epsilon": 1e-06,
+        "model_type": "umt5",
+        "num_decoder_layers": 2,
+        "num_heads": 4,
+        "num_layers": 2,
+        "pad_token_id": 0,
+        "relative_attention_max_distance": 128,
+        "relative_attention_num_buckets": 32,
+        "scale_decoder_outputs": false,
+        "tie_word_embeddings": true,
+        "transformers_version": "5.24.0",
+        "use_cache": false,
+        "vocab_size": vocab_size
+    })
+}
+
+pub fn transformer_config_json() -> Value {
+    json!({
+        "_class_name": "WanTransformer3DModel",
+        "_diffusers_version": "0.42.1",
+        "added_kv_proj_dim": null,
+        "attention_head_dim": 32,
+        "cross_attn_norm": true,
+        "eps": 1e-06,
+        "ffn_dim": 256,
+        "freq_dim": 256,
+        "image_dim": null,
+        "in_channels": Z_DIM,
+        "num_attention_heads": 3,
+        "num_layers": 4,
+        "out_channels": Z_DIM,
+        "patch_size": [1, 2, 2],
+        "pos_embed_seq_len": null,
+        "qk_norm": "rms_norm_across_heads",
+        "rope_max_seq_len": 1024,
+        "text_dim": 64
+    })
+}
+
+pub fn scheduler_config_json() -> Value {
+    json!({
+        "_class_name": "UniPCMultistepScheduler",
+        "_diffusers_version": "0.42.1",
+        "beta_end": 0.02,
+        "beta_schedule": "linear",
+        "beta_start": 0.0001,
+        "disable_corrector": [],
+        "dynamic_thresholding_ratio": 0.995,
+        "final_sigmas_type": "zero",
+        "flow_shift": FLOW_SHIFT,
+        "lower_order_final": true,
+        "num_train_timesteps": 1000,
+        "predict_x0": true,
+        "prediction_type": "flow_prediction",
+        "rescale_betas_zero_snr": false,
+        "sample_max_value": 1.0,
+        "shift_terminal": null,
+        "sigma_max": null,
+        "sigma_min": null,
+        "solver_order": 2,
+        "solver_p": null,
+        "solver_type": "bh2",
+        "steps_offset": 0,
+        "thresholding": false,
+        "time_shift_type": "exponential",
+        "timestep_spacing": "linspace",
+        "trained_betas": null,
+        "use_beta_sigmas": false,
+        "use_dynamic_shifting": false,
+        "use_exponential_sigmas": false,
+        "use_flow_sigmas": true,
+        "use_karras_sigmas": false
+    })
+}
+
+pub fn model_index_json() -> Value {
+    json!({
+        "_class_name": "WanPipeline",
+        "_diffusers_version": "0.42.1",
+        "boundary_ratio": null,
+        "expand_timesteps": true,
+        "scheduler": ["diffusers", "UniPCMultistepScheduler"],
+        "text_encoder": ["transformers", "UMT5EncoderModel"],
+        "tokenizer": ["transformers", "TokenizersBackend"],
+        "transformer": ["diffusers", "WanTransformer3DModel"],
+        "transformer_2": [null, null],
+        "vae": ["diffusers", "AutoencoderKLWan"]
+    })
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer
+
+/// Splits like the `Whitespace` pre-tokenizer (`\w+|[^\w\s]+`), lowercased.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut cur_word = false;
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let is_word = ch.is_alphanumeric() || ch == '_';
+        if !cur.is_empty() && is_word != cur_word {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur_word = is_word;
+        cur.extend(ch.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The world's vocabulary: every word of every caption the world can produce (sampled
+/// exhaustively enough: all names and phrases, plus the caption grammar's words).
+pub fn vocabulary() -> Vec<String> {
+    let mut set = BTreeSet::new();
+    let mut add = |s: &str| {
+        for w in words(s) {
+            set.insert(w);
+        }
+    };
+    for c in world::Colour::ALL {
+        add(c.name());
+    }
+    for s in world::Shape::ALL {
+        add(s.name());
+    }
+    for m in world::Motion::ALL {
+        add(m.phrase(false));
+        add(m.phrase(true));
+    }
+    for b in world::Background::all() {
+        add(&b.name());
+    }
+    add("a an and , on background gradient . gray");
+    let cfg = WorldConfig {
+        split: Split::Any,
+        ..WorldConfig::default()
+    };
+    for seed in 0..4000 {
+        add(&world::caption(&world::sample_spec(seed, &cfg)));
+    }
+    set.into_iter().collect()
+}
+
+/// Writes `tokenizer.json` (WordLevel, lowercase, whitespace pre-tokenizer, `</s>` appended)
+/// and `tokenizer_config.json` into `dir`; returns the vocabulary size.
+pub fn write_tokenizer(dir: &Path) -> Result<i64, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let specials = ["<pad>", "</s>", "<unk>"];
+    let mut vocab = serde_json::Map::new();
+    for (i, s) in specials.iter().enumerate() {
+        vocab.insert(s.to_string(), json!(i));
+    }
+    for w in vocabulary() {
+        let id = vocab.len();
+        vocab.entry(w).or_insert(json!(id));
+    }
+    let added: Vec<Value> = specials
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({"id": i, "content": s, "single_word": false, "lstrip": false,
+                   "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    let eos = json!({"SpecialToken": {"id": "</s>", "type_id": 0}});
+    let tok = json!({
+        "version": "1.0",
+        "truncation": null,
+        "padding": null,
+        "added_tokens": added,
+        "normalizer": {"type": "Lowercase"},
+        "pre_tokenizer": {"type": "Whitespace"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"Sequence": {"id": "A", "type_id": 0}}, eos],
+            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, eos,
+                     {"Sequence": {"id": "B", "type_id": 0}}, eos],
+            "special_tokens": {"</s>": {"id": "</s>", "ids": [1], "tokens": ["</s>"]}}
+        },
+        "decoder": null,
+        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}
+    });
+    let n = vocab.len() as i64;
+    write_json(&dir.join("tokenizer.json"), &tok)?;
+    write_json(
+        &dir.join("tokenizer_config.json"),
+        &json!({
+            "backend": "tokenizers",
+            "eos_token": "</s>",
+            "model_max_length": 512,
+            "pad_token": "<pad>",
+            "padding_side": "right",
+            "tokenizer_class": "TokenizersBackend",
+            "truncation_side": "right",
+            "unk_token": "<unk>"
+        }),
+    )?;
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/// A rendered train clip as `[3, F, H, W]` in [-1, 1], with its caption.
+fn clip_tensor(seed: u64, cfg: &WorldConfig) -> (Tensor, String) {
+    let spec = world::sample_spec(seed, cfg);
+    let clip = world::render(&spec);
+    let (f, h, w) = (
+        clip.num_frames as i64,
+        clip.height as i64,
+        clip.width as i64,
+    );
+    let t = Tensor::from_slice(&clip.frames)
+        .view([f, h, w, 3])
+        .permute([3, 0, 1, 2])
+        .contiguous()
+        * 2.0
+        - 1.0;
+    (t, world::caption(&spec))
+}
+
+/// Seeds of train clips: the stage's base seed plus a counter (the world's `Split::Train`
+/// sampler never yields a held-out dominant triple).
+fn seed_of(base: u64, i: u64) -> u64 {
+    base.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i)
+}
+
+fn fmt_secs(s: f64) -> String {
+    let s = s.max(0.0) as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+struct Progress {
+    start: Instant,
+    last: Instant,
+    budget: f64,
+    name: &'static str,
+}
+
+impl Progress {
+    fn new(name: &'static str, minutes: f64) -> Self {
+        Progress {
+            start: Instant::now(),
+            last: Instant::now(),
+            budget: minutes * 60.0,
+            name,
+        }
+    }
+    fn elapsed(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+    fn done(&self) -> bool {
+        self.elapsed() >= self.budget
+    }
+    fn tick(&mut self, step: usize, loss: f64, extra: &str) {
+        if self.last.elapsed().as_secs_f64() >= 15.0 {
+            self.last = Instant::now();
+            let e = self.elapsed();
+            println!(
+                "[{}] step {step} loss {loss:.5}{extra} {:.2} steps/s elapsed {} left {}",
+                self.name,
+                step as f64 / e.max(1e-9),
+                fmt_secs(e),
+                fmt_secs(self.budget - e)
+            );
+            let _ = std::io::stdout().flush();
+        }
+    }
+}
+
+/// Learning rate: linear warm-up then cosine to 10 % over the time budget.
+fn lr_at(base: f64, step: usize, warmup: usize, progress: f64) -> f64 {
+    let warm = ((step + 1) as f64 / warmup as f64).min(1.0);
+    let p = progress.clamp(0.0, 1.0);
+    base * warm * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * p).cos()))
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            total += if p.is_dir() {
+                dir_size(&p)
+            } else {
+                file_size(&p)
+            };
+        }
+    }
+    total
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage A: VAE
+
+/// Trains the VAE, computes the latent statistics, writes `out/vae/`. Returns (final loss
+/// (EMA), steps, seconds).
+fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), String> {
+    let device = Device::Cpu;
+    let cfg_json = vae_config_json(&[0.0; Z_DIM as usize], &[1.0; Z_DIM as usize]);
+    let config: WanVaeConfig = serde_json::from_value(cfg_json).map_err(|e| e.to_string())?;
+    let vs = nn::VarStore::new(device);
+    let vae = WanVae::new(&vs.root(), config.clone()).map_err(|e| e.to_string())?;
+    let params: i64 = vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum();
+    println!("[vae] {params} parameters, config {config:?}");
+    let base_lr = opts.vae_lr;
+    let mut opt = nn::Adam::default()
+        .build(&vs, base_lr)
+        .map_err(|e| e.to_string())?;
+    let wcfg = WorldConfig::default();
+    let mut rng = Rng::new(opts.seed ^ 0xA11CE);
+    let mut prog = Progress::new("vae", opts.vae_minutes);
+    let mut step = 0usize;
+    let mut ema = f64::NAN;
+    let mut l1_ema = f64::NAN;
+    let mut next_seed = 0u64;
+    let mut last_ckpt = Instant::now();
+    while !prog.done() {
+        let mut xs = Vec::with_capacity(opts.vae_batch as usize);
+        for _ in 0..opts.vae_batch {
+            let (clip, _) = clip_tensor(seed_of(opts.seed, next_seed), &wcfg);
+            next_seed += 1;
+            let (_, frames, h, w) = clip.size4().map_err(|e| e.to_string())?;
+            let start = rng.below((frames - VAE_WINDOW + 1) as usize) as i64;
+            let crop = opts.vae_crop.min(h).min(w);
+            let y0 = 8 * rng.below(((h - crop) / 8 + 1) as usize) as i64;
+            let x0 = 8 * rng.below(((w - crop) / 8 + 1) as usize) as i64;
+            xs.push(
+                clip.narrow(1, start, VAE_WINDOW)
+                    .narrow(2, y0, crop)
+                    .narrow(3, x0, crop),
+            );
+        }
+        let x = Tensor::stack(&xs, 0);
+        let z = vae.encode(&x);
+        let y = vae.decode(&z);
+        let l1 = (&y - &x).abs().mean(Kind::Float);
+        let loss = &l1 + (&y - &x).square().mean(Kind::Float) + z.square().mean(Kind::Float) * 1e-4;
+        let l1 = l1.double_value(&[]);
+        l1_ema = if l1_ema.is_nan() {
+            l1
+        } else {
+            0.98 * l1_ema + 0.02 * l1
+        };
+        opt.set_lr(lr_at(base_lr, step, 100, prog.elapsed() / prog.budget));
+        opt.zero_grad();
+        loss.backward();
+        opt.clip_grad_norm(1.0);
+        opt.step();
+        let l = loss.double_value(&[]);
+        if !l.is_finite() {
+            return Err(format!("VAE loss is {l} at step {step}"));
+        }
+        ema = if ema.is_nan() {
+            l
+        } else {
+            0.98 * ema + 0.02 * l
+        };
+        step += 1;
+        prog.tick(step, ema, &format!(" (L1 {l1_ema:.4})"));
+        if last_ckpt.elapsed().as_secs() >= 180 {
+            last_ckpt = Instant::now();
+            vs.save(opts.work.join("vae-ckpt.safetensors"))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let seconds = prog.elapsed();
+    println!(
+        "[vae] done: {step} steps in {}, loss (EMA) {ema:.5}",
+        fmt_secs(seconds)
+    );
+
+    // Latent statistics over held-apart train clips (full 17 frames).
+    let (mean, std) = tch::no_grad(|| {
+        let mut zs = Vec::new();
+        let n = if opts.quick { 8 } else { 128 };
+        for i in 0..n {
+            let (clip, _) = clip_tensor(seed_of(opts.seed ^ 0x57A7, i), &wcfg);
+            zs.push(vae.encode(&clip.unsqueeze(0)));
+        }
+        let z = Tensor::cat(&zs, 0).transpose(0, 1).flatten(1, -1);
+        let mean: Vec<f64> = Vec::try_from(z.mean_dim(1, false, Kind::Double)).unwrap_or_default();
+        let std: Vec<f64> = Vec::try_from(
+            z.std_dim(1, true, false)
+                .to_kind(Kind::Double)
+                .clamp_min(1e-3),
+        )
+        .unwrap_or_default();
+        (mean, std)
+    });
+    let round = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| (x * 1e4).round() / 1e4).collect() };
+    let (mean, std) = (round(&mean), round(&std));
+    println!("[vae] latents_mean {mean:?}\n[vae] latents_std {std:?}");
+    std::fs::create_dir_all(vae_dir).map_err(|e| e.to_string())?;
+    write_json(&vae_dir.join("config.json"), &vae_config_json(&mean, &std))?;
+    vs.save(vae_dir.join("diffusion_pytorch_model.safetensors"))
+        .map_err(|e| e.to_string())?;
+    Ok((ema, step, seconds))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage B: DiT + text encoder
+
+/// Random init of a fresh encoder (`UmT5Encoder::new` zeroes the weights; layer norms stay 1).
+fn init_text_encoder(enc: &UmT5Encoder) {
+    tch::no_grad(|| {
+        for (name, mut t) in enc.var_store().variables() {
+            if name.contains("layer_norm") {
+                continue;
+            }
+            let size = t.size();
+            let std = if name.starts_with("shared") {
+                1.0
+            } else if name.contains("relative_attention_bias") {
+                0.1
+            } else {
+                1.0 / (size[size.len() - 1] as f64).sqrt()
+            };
+            let r = Tensor::randn(size.as_slice(), (t.kind(), t.device())) * std;
+            t.copy_(&r);
+        }
+    });
+}
+
+struct Pool {
+    /// Normalised latents `[N, z, F', H', W']`.
+    latents: Tensor,
+    /// Token ids and masks `[N, TRAIN_TEXT_LEN]`.
+    ids: Vec<Vec<i64>>,
+    masks: Vec<Vec<i64>>,
+}
+
+fn build_pool(
+    opts: &TrainOptions,
+    vae: &WanVae,
+    tokenizer: &PromptTokenizer,
+) -> Result<(Pool, f64), String> {
+    let start = Instant::now();
+    let wcfg = WorldConfig::default();
+    let mut lats = Vec::new();
+    let mut ids = Vec::new();
+    let mut masks = Vec::new();
+    let batch = 8u64;
+    let mut i = 0u64;
+    let mut last = Instant::now();
+    tch::no_grad(|| -> Result<(), String> {
+        while (i as usize) < opts.pool_max
+            && start.elapsed().as_secs_f64() < opts.pool_minutes * 60.0
+        {
+            let mut xs = Vec::new();
+            for k in 0..batch {
+                let (clip, caption) = clip_tensor(seed_of(opts.seed ^ 0xB00B, i + k), &wcfg);
+                let (id, m) = tokenizer
+                    .encode(&caption, TRAIN_TEXT_LEN)
+                    .map_err(|e| e.to_string())?;
+                if id.contains(&2) {
+                    return Err(format!("caption {caption:?} has unknown words"));
+                }
+                ids.push(id);
+                masks.push(m);
+                xs.push(clip);
+            }
+            i += batch;
+            let z = vae.encode(&Tensor::stack(&xs, 0));
+            lats.push(vae.normalize_latents(&z));
+            if last.elapsed().as_secs() >= 15 {
+                last = Instant::now();
+                println!(
+                    "[pool] {i} clips encoded, {:.1} clips/s",
+                    i as f64 / start.elapsed().as_secs_f64()
+                );
+            }
+        }
+        Ok(())
+    })?;
+    let latents = Tensor::cat(&lats, 0);
+    println!(
+        "[pool] {} clips, latents {:?}, mean {:.3} std {:.3}",
+        ids.len(),
+        latents.size(),
+        latents.mean(Kind::Float).double_value(&[]),
+        latents.std(true).double_value(&[])
+    );
+    Ok((
+        Pool {
+            latents,
+            ids,
+            masks,
+        },
+        start.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Prompt embeddings as the pipeline makes them: encoded at `TRAIN_TEXT_LEN`, positions past
+/// each prompt zeroed, zero-padded to [`MAX_SEQUENCE_LENGTH`].
+fn embed(enc: &UmT5Encoder, ids: &Tensor, mask: &Tensor) -> Tensor {
+    let h = enc.forward(ids, mask);
+    let h = h * mask.to_kind(Kind::Float).unsqueeze(-1);
+    let (b, l, d) = h.size3().expect("3-D");
+    let pad = MAX_SEQUENCE_LENGTH as i64 - l;
+    if pad > 0 {
+        let zeros = Tensor::zeros([b, pad, d], (Kind::Float, h.device()));
+        Tensor::cat(&[h, zeros], 1)
+    } else {
+        h
+    }
+}
+
+fn train_dit(
+    opts: &TrainOptions,
+    pool: &Pool,
+    dit: &WanTransformer,
+    enc: &UmT5Encoder,
+    empty: &(Vec<i64>, Vec<i64>),
+) -> Result<(f64, usize, f64), String> {
+    let device = Device::Cpu;
+    let base_lr = 1e-3;
+    let mut opt_dit = nn::AdamW::default()
+        .build(dit.var_store(), base_lr)
+        .map_err(|e| e.to_string())?;
+    let mut opt_enc = nn::AdamW::default()
+        .build(enc.var_store(), base_lr)
+        .map_err(|e| e.to_string())?;
+    let n = pool.ids.len();
+    let (_, c, f, h, w) = pool.latents.size5().map_err(|e| e.to_string())?;
+    let [_, ph, pw] = dit.config().patch_size;
+    let tokens_per_frame = (h / ph) * (w / pw);
+    let bsz = opts.dit_batch;
+    let mut rng = Rng::new(opts.seed ^ 0xD17);
+    let mut prog = Progress::new("dit", opts.dit_minutes);
+    let mut step = 0usize;
+    let mut ema = f64::NAN;
+    let mut last_ckpt = Instant::now();
+    while !prog.done() {
+        let mut idx = Vec::with_capacity(bsz as usize);
+        let mut ids = Vec::with_capacity((bsz as usize) * TRAIN_TEXT_LEN);
+        let mut masks = Vec::with_capacity((bsz as usize) * TRAIN_TEXT_LEN);
+        let mut first = Vec::with_capacity(bsz as usize);
+        for _ in 0..bsz {
+            let j = rng.below(n);
+            idx.push(j as i64);
+            if rng.uniform() < 0.1 {
+                ids.extend_from_slice(&empty.0);
+                masks.extend_from_slice(&empty.1);
+            } else {
+                ids.extend_from_slice(&pool.ids[j]);
+                masks.extend_from_slice(&pool.masks[j]);
+            }
+            first.push(if rng.uniform() < 0.3 { 0.0f32 } else { 1.0 });
+        }
+        let l = TRAIN_TEXT_LEN as i64;
+        let ids = Tensor::from_slice(&ids).view([bsz, l]);
+        let masks = Tensor::from_slice(&masks).view([bsz, l]);
+        let x0 = pool.latents.index_select(0, &Tensor::from_slice(&idx));
+        let u = Tensor::randn([bsz], (Kind::Float, device)).sigmoid();
+        let sigma = &u * FLOW_SHIFT / ((&u * (FLOW_SHIFT - 1.0)) + 1.0);
+        let s5 = sigma.view([bsz, 1, 1, 1, 1]);
+        let eps = Tensor::randn_like(&x0);
+        let xt = (1.0 - &s5) * &x0 + &s5 * &eps;
+        // Frame mask: 0 on a conditioned first frame, else 1.
+        let first = Tensor::from_slice(&first).view([bsz, 1]);
+        let fm = Tensor::cat(
+            &[first, Tensor::ones([bsz, f - 1], (Kind::Float, device))],
+            1,
+        );
+        let m5 = fm.view([bsz, 1, f, 1, 1]);
+        let xt = (1.0 - &m5) * &x0 + &m5 * &xt;
+        let timestep = (fm.unsqueeze(-1).expand([bsz, f, tokens_per_frame], true)
+            * (&sigma * 1000.0).view([bsz, 1, 1]))
+        .reshape([bsz, f * tokens_per_frame]);
+        let emb = embed(enc, &ids, &masks);
+        let pred = dit.forward(&xt, &timestep, &emb);
+        let target = &eps - &x0;
+        let weight = m5.expand([bsz, c, f, h, w], true);
+        let loss = ((pred - target).square() * &weight).sum(Kind::Float) / weight.sum(Kind::Float);
+        let lr = lr_at(base_lr, step, 200, prog.elapsed() / prog.budget);
+        opt_dit.set_lr(lr);
+        opt_enc.set_lr(lr);
+        opt_dit.zero_grad();
+        opt_enc.zero_grad();
+        loss.backward();
+        opt_dit.clip_grad_norm(1.0);
+        opt_enc.clip_grad_norm(1.0);
+        opt_dit.step();
+        opt_enc.step();
+        let lv = loss.double_value(&[]);
+        if !lv.is_finite() {
+            return Err(format!("DiT loss is {lv} at step {step}"));
+        }
+        ema = if ema.is_nan() {
+            lv
+        } else {
+            0.99 * ema + 0.01 * lv
+        };
+        step += 1;
+        prog.tick(step, ema, &format!(" lr {lr:.2e}"));
+        if last_ckpt.elapsed().as_secs() >= 180 {
+            last_ckpt = Instant::now();
+            dit.var_store()
+                .save(opts.work.join("transformer-ckpt.safetensors"))
+                .map_err(|e| e.to_string())?;
+            enc.var_store()
+                .save(opts.work.join("text_encoder-ckpt.safetensors"))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let seconds = prog.elapsed();
+    println!(
+        "[dit] done: {step} steps in {}, loss (EMA) {ema:.5}",
+        fmt_secs(seconds)
+    );
+    Ok((ema, step, seconds))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+/// Runs both stages and writes the model directory `opts.out`.
+pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, String> {
+    let started = Instant::now();
+    tch::set_num_threads(opts.threads);
+    tch::manual_seed(opts.seed as i64);
+    let out = &opts.out;
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&opts.work).map_err(|e| e.to_string())?;
+    let mut report = TrainReport::default();
+
+    // Tokenizer.
+    let vocab = write_tokenizer(&out.join("tokenizer"))?;
+    let tokenizer = PromptTokenizer::load(&out.join("tokenizer")).map_err(|e| e.to_string())?;
+    println!("[tokenizer] {vocab} tokens");
+
+    // Stage A.
+    let vae_dir = out.join("vae");
+    match &opts.vae_dir {
+        Some(dir) => {
+            if *dir != vae_dir {
+                std::fs::create_dir_all(&vae_dir).map_err(|e| e.to_string())?;
+                for f in ["config.json", "diffusion_pytorch_model.safetensors"] {
+                    std::fs::copy(dir.join(f), vae_dir.join(f))
+                        .map_err(|e| format!("copying {f}: {e}"))?;
+                }
+            }
+            println!("[vae] reusing {}", dir.display());
+        }
+        None => {
+            let (loss, steps, secs) = train_vae(opts, &vae_dir)?;
+            report.vae_loss = loss;
+            report.vae_steps = steps;
+            report.vae_seconds = secs;
+        }
+    }
+    let vae = WanVae::load(&vae_dir, Device::Cpu, Kind::Float).map_err(|e| e.to_string())?;
+
+    // Stage B.
+    let (pool, pool_secs) = build_pool(opts, &vae, &tokenizer)?;
+    report.pool_clips = pool.ids.len();
+    report.pool_seconds = pool_secs;
+    let te_json = text_encoder_config_json(vocab);
+    let te_cfg: UmT5Config = serde_json::from_value(te_json.clone()).map_err(|e| e.to_string())?;
+    let enc = UmT5Encoder::new(&te_cfg, Device::Cpu, Kind::Float)?;
+    init_text_encoder(&enc);
+    let tr_json = transformer_config_json();
+    let tr_cfg: WanTransformerConfig =
+        serde_json::from_value(tr_json.clone()).map_err(|e| e.to_string())?;
+    let dit = WanTransformer::new(tr_cfg, Device::Cpu, Kind::Float)?;
+    let count = |vs: &nn::VarStore| -> i64 {
+        vs.trainable_variables()
+            .iter()
+            .map(|t| t.numel() as i64)
+            .sum()
+    };
+    println!(
+        "[dit] transformer {} parameters, text encoder {} parameters",
+        count(dit.var_store()),
+        count(enc.var_store())
+    );
+    let empty = tokenizer
+        .encode("", TRAIN_TEXT_LEN)
+        .map_err(|e| e.to_string())?;
+    let (loss, steps, secs) = train_dit(opts, &pool, &dit, &enc, &empty)?;
+    report.dit_loss = loss;
+    report.dit_steps = steps;
+    report.dit_seconds = secs;
+    let parity = tch::no_grad(|| -> Result<f64, String> {
+        let caption = "a red circle moves left on a dark blue background";
+        let (i, m) = tokenizer
+            .encode(caption, TRAIN_TEXT_LEN)
+            .map_err(|e| e.to_string())?;
+        let l = TRAIN_TEXT_LEN as i64;
+        let ours = embed(
+            &enc,
+            &Tensor::from_slice(&i).view([1, l]),
+            &Tensor::from_slice(&m).view([1, l]),
+        );
+        let pipe = encode_prompts(
+            &tokenizer,
+            &enc,
+            &[caption],
+            MAX_SEQUENCE_LENGTH,
+            Device::Cpu,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((ours - pipe).abs().max().double_value(&[]))
+    })?;
+    println!("[check] training vs pipeline prompt embeddings: max |diff| {parity:.3e}");
+
+    // The model directory.
+    let sub = |name: &str| -> Result<PathBuf, String> {
+        let d = out.join(name);
+        std::fs::create_dir_all(&d).map_err(|e| e.to_string())?;
+        Ok(d)
+    };
+    let d = sub("transformer")?;
+    write_json(&d.join("config.json"), &tr_json)?;
+    dit.var_store()
+        .save(d.join("diffusion_pytorch_model.safetensors"))
+        .map_err(|e| e.to_string())?;
+    let d = sub("text_encoder")?;
+    write_json(&d.join("config.json"), &te_json)?;
+    enc.var_store()
+        .save(d.join("model.safetensors"))
+        .map_err(|e| e.to_string())?;
+    let d = sub("scheduler")?;
+    write_json(&d.join("scheduler_config.json"), &scheduler_config_json())?;
+    write_json(&out.join("model_index.json"), &model_index_json())?;
+    report.total_bytes = dir_size(out);
+    write_model_card(opts, &report, command_line, started.elapsed().as_secs_f64())?;
+    report.total_bytes = dir_size(out);
+    Ok(report)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!("{cpu}, {cores} cores visible")
+}
+
+fn write_model_card(
+    opts: &TrainOptions,
+    r: &TrainReport,
+    command_line: &str,
+    total_secs: f64,
+) -> Result<(), String> {
+    let text = format!(
+        "# dreamfx-tiny (draft model card)
+
+**What.** A tiny text-to-video / first-frame-to-video model with the Wan architecture (the same
+code as Wan2.1/2.2 in `runtime/src/wan/`): a Wan2.1-layout causal 3D VAE (base_dim 12,
+dim_mult [1,2,4,4], one res block per stage, z_dim {Z_DIM}, 8× spatial, 4× temporal), a DiT
+(4 layers, 3 heads × 32, ffn 256, patch 1×2×2, TI2V-style per-token timesteps), and a umT5
+encoder (2 layers, d_model 64, 4 heads × 16, gated-gelu ffn 128) over a word-level tokenizer of
+the shape world's vocabulary. Sampler: UniPC, flow_shift {FLOW_SHIFT}. fp32.
+
+**Data.** Procedurally rendered captioned clips of the shape world (`runtime/src/tiny/world.rs`,
+17 frames of 64×64), train split only (held-out colour/shape/motion triples are never shown).
+
+**Training** (`runtime/src/tiny/train.rs`, seed {seed}, {threads} CPU threads):
+- Stage A, VAE: {vs} steps of batch {vb} random 5-frame {crop}×{crop} crops, Adam lr {vlr:.0e} (warm-up, cosine),
+  L1 + MSE (+1e-4 latent L2, no KL); {vsec}; final loss (EMA) {vl:.5}.
+- Latent pool: {pc} clips encoded in {psec}.
+- Stage B, DiT + text encoder jointly: {ds} steps of batch {db}, AdamW lr 1e-3 (warm-up, cosine),
+  flow matching (x_t = (1−σ)x0 + σε, target ε − x0, σ shifted logit-normal with shift
+  {FLOW_SHIFT}), 10 % empty captions, 30 % first-frame conditioning; {dsec}; final loss (EMA)
+  {dl:.5}.
+- Total wall time {total}. Model directory size {mb:.2} MB.
+
+**Command.** `{command_line}`
+
+**Machine.** {machine}, shared with other jobs; CPU only.
+
+**Limits.** Trained for minutes on two CPU cores: expect blurry shapes and only rough adherence
+to colour, shape and motion. A demo and test model, not a general video model.
+",
+        seed = opts.seed,
+        threads = opts.threads,
+        vs = r.vae_steps,
+        vb = opts.vae_batch,
+        crop = opts.vae_crop,
+        vlr = opts.vae_lr,
+        vsec = fmt_secs(r.vae_seconds),
+        vl = r.vae_loss,
+        pc = r.pool_clips,
+        psec = fmt_secs(r.pool_seconds),
+        ds = r.dit_steps,
+        db = opts.dit_batch,
+        dsec = fmt_secs(r.dit_seconds),
+        dl = r.dit_loss,
+        total = fmt_secs(total_secs),
+        mb = r.total_bytes as f64 / 1e6,
+        machine = machine(),
+    );
+    std::fs::write(opts.out.join("MODEL_CARD.md"), text).map_err(|e| e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/// Generates `n` clips for held-out captions (and `n` for train captions) with the pipeline
+/// (64×64, 17 frames, `steps` UniPC steps, guidance `guidance`) and scores them with the
+/// checkers. Returns a text summary.
+pub fn evaluate(dir: &Path, n: usize, steps: usize, guidance: f64) -> Result<String, String> {
+    let pipe = WanPipeline::load(dir, Device::Cpu).map_err(|e| e.to_string())?;
+    let mut summary = String::new();
+    for split in [Split::HeldOut, Split::Train] {
+        let cfg = WorldConfig {
+            split,
+            max_objects: 1,
+            ..WorldConfig::default()
+        };
+        let (mut colour, mut shape, mut motion, mut all) = (0, 0, 0, 0);
+        for i in 0..n as u64 {
+            let spec = world::sample_spec(0xE7A1 + i, &cfg);
+            let caption = world::caption(&spec);
+            let req = Request {
+                prompt: caption.clone(),
+                negative_prompt: String::new(),
+                seed: i,
+                steps,
+                guidance,
+                shift: None,
+                scheduler: None,
+                width: 64,
+                height: 64,
+                frames: 17,
+                first_frame: None,
+            };
+            let g = pipe
+                .generate(&req, &mut |_, _| true)
+                .map_err(|e| e.to_string())?;
+            let pixels: Vec<f32> =
+                Vec::try_from(g.video.flatten(0, -1)).map_err(|e: tch::TchError| e.to_string())?;
+            let clip = ClipRef::new(&pixels, 17, 64, 64);
+            let Some(sc) = checkers::score(&clip, &caption) else {
+                continue;
+            };
+            colour += sc.colour_ok as usize;
+            shape += sc.shape_ok as usize;
+            motion += sc.motion_ok as usize;
+            all += sc.all_ok() as usize;
+            let line = format!(
+                "{split:?} {caption:?}: colour {} shape {} motion {} (detected {:?} {:?} {:?})\n",
+                sc.colour_ok,
+                sc.shape_ok,
+                sc.motion_ok,
+                sc.detected.colour,
+                sc.detected.shape,
+                sc.detected.motion
+            );
+            print!("{line}");
+            summary.push_str(&line);
+        }
+        let line = format!(
+            "{split:?}: {n} clips, colour {colour}/{n}, shape {shape}/{n}, motion {motion}/{n}, all three {all}/{n}\n"
+        );
+        print!("{line}");
+        summary.push_str(&line);
+    }
+    Ok(summary)
+}
