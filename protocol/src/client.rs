@@ -37,21 +37,20 @@ pub enum ClientError {
 
 impl From<WireError> for ClientError {
     fn from(e: WireError) -> Self {
-        match e {
-            WireError::Closed => ClientError::RuntimeGone {
+        let gone = match &e {
+            WireError::Closed => true,
+            WireError::Io(io) => matches!(
+                io.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            ),
+            _ => false,
+        };
+        if gone {
+            ClientError::RuntimeGone {
                 log: paths::log_path().display().to_string(),
-            },
-            WireError::Io(io)
-                if matches!(
-                    io.kind(),
-                    std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
-                ) =>
-            {
-                ClientError::RuntimeGone {
-                    log: paths::log_path().display().to_string(),
-                }
             }
-            other => ClientError::Protocol(other.to_string()),
+        } else {
+            ClientError::Protocol(e.to_string())
         }
     }
 }

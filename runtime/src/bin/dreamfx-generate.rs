@@ -131,16 +131,8 @@ fn run() -> Result<(), String> {
         unreachable!()
     };
     for i in 0..f {
-        let frame = (video.get(i) * 255.0)
-            .round()
-            .clamp(0.0, 255.0)
-            .to_kind(tch::Kind::Uint8);
-        let n = (h * w * 3) as usize;
-        let mut bytes = vec![0u8; n];
-        frame.contiguous().copy_data(&mut bytes, n);
         let path = out.join(format!("frame_{i:04}.png"));
-        image::RgbImage::from_raw(w as u32, h as u32, bytes)
-            .unwrap()
+        frame_rgb8(&video, i)
             .save(&path)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
@@ -177,18 +169,26 @@ fn write_contact_sheet(video: &Tensor, path: &std::path::Path) -> Result<(), Str
         image::Rgb([24, 24, 24]),
     );
     for i in 0..f {
-        let frame = (video.get(i) * 255.0)
-            .round()
-            .clamp(0.0, 255.0)
-            .to_kind(tch::Kind::Uint8);
-        let n = (h * w * 3) as usize;
-        let mut bytes = vec![0u8; n];
-        frame.contiguous().copy_data(&mut bytes, n);
-        let img = image::RgbImage::from_raw(w as u32, h as u32, bytes).unwrap();
+        let img = frame_rgb8(video, i);
         let (x, y) = (gap + (i % cols) * (w + gap), gap + (i / cols) * (h + gap));
         image::imageops::replace(&mut sheet, &img, x, y);
     }
     sheet
         .save(path)
         .map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// Frame `i` of a [F, H, W, 3] 0..1 video, quantised to 8 bits.
+fn frame_rgb8(video: &Tensor, i: i64) -> image::RgbImage {
+    let [_, h, w, _] = video.size()[..] else {
+        unreachable!()
+    };
+    let frame = (video.get(i) * 255.0)
+        .round()
+        .clamp(0.0, 255.0)
+        .to_kind(tch::Kind::Uint8);
+    let n = (h * w * 3) as usize;
+    let mut bytes = vec![0u8; n];
+    frame.contiguous().copy_data(&mut bytes, n);
+    image::RgbImage::from_raw(w as u32, h as u32, bytes).expect("n = w*h*3 bytes")
 }
