@@ -35,8 +35,6 @@ use crate::wan::vae::{WanVae, WanVaeConfig};
 pub const TRAIN_TEXT_LEN: usize = 24;
 /// The sampler's and the training's flow shift.
 pub const FLOW_SHIFT: f64 = 3.0;
-/// Frames of the VAE's training windows.
-const VAE_WINDOW: i64 = 5;
 
 /// What a run does; see [`TrainOptions::parse`].
 #[derive(Debug, Clone)]
@@ -53,15 +51,63 @@ pub struct TrainOptions {
     /// Side of the random square crops the VAE trains on (convolutions are local).
     pub vae_crop: i64,
     pub dit_batch: i64,
+    pub dit_lr: f64,
+    /// Stop a stage after this many steps even if its minutes are not spent (for exact
+    /// reproduction of a recorded run).
+    pub vae_steps: Option<usize>,
+    pub dit_steps: Option<usize>,
     pub threads: i32,
+    /// Where training runs: `cpu` or `cuda` (GPU 0). The model is written for the CPU either way.
+    pub device: Device,
+    pub arch: Arch,
     pub quick: bool,
     /// Reuse this trained `vae/` directory instead of stage A.
     pub vae_dir: Option<PathBuf>,
+    /// Start stage A from this `vae/` directory's weights (fine-tuning) instead of random ones.
+    pub vae_init: Option<PathBuf>,
+    /// Start stage B from this model directory's transformer and text encoder.
+    pub init: Option<PathBuf>,
+    /// Frames of the VAE's training windows: 1 + 4k. At least 9, so that a window has a chunk
+    /// after the second one: the causal caches only reach their steady state there, and a VAE
+    /// trained on 5-frame windows decodes frames 5+ of a 17-frame clip badly.
+    pub vae_window: i64,
+    /// Stage A trains only the decoder (the encoder, and so the latent space a trained DiT
+    /// works in, stays fixed): sharper frames for an existing model.
+    pub vae_decoder_only: bool,
+}
+
+/// The sizes of dreamfx-tiny's three networks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arch {
+    /// VAE channels of the first stage.
+    pub vae_base_dim: i64,
+    /// VAE down-sampling stages: 2 gives 4× spatial, 3 gives 8× (both 4× temporal).
+    pub vae_stages: usize,
+    pub dit_layers: i64,
+    /// Heads of 32 channels each.
+    pub dit_heads: i64,
+    pub dit_ffn: i64,
+}
+
+impl Default for Arch {
+    fn default() -> Self {
+        Arch {
+            vae_base_dim: 16,
+            vae_stages: 2,
+            dit_layers: 6,
+            dit_heads: 4,
+            dit_ffn: 512,
+        }
+    }
 }
 
 pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work target/tiny-train]
        [--seed N] [--vae-minutes M] [--pool-minutes M] [--pool-max N] [--dit-minutes M]
-       [--vae-batch N] [--vae-crop PX] [--dit-batch N] [--threads N] [--vae DIR (skip stage A)] [--quick]\n       train-tiny --eval N [--out DIR]   (score N held-out and N train captions)";
+       [--vae-batch N] [--vae-crop PX] [--vae-lr X] [--vae-steps N] [--dit-batch N] [--dit-lr X]
+       [--dit-steps N] [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
+       [--vae-init VAE_DIR] [--vae-window FRAMES] [--vae-decoder-only]
+       [--init MODEL_DIR (start stage B from it)]
+       [--vae-base-dim N] [--vae-stages 2|3] [--dit-layers N] [--dit-heads N] [--dit-ffn N]\n       train-tiny --eval N [--out DIR]   (score N held-out and N train captions)";
 
 impl TrainOptions {
     pub fn parse(args: &[String]) -> Result<TrainOptions, String> {
@@ -78,14 +124,24 @@ impl TrainOptions {
             vae_lr: 3e-4,
             vae_crop: 32,
             dit_batch: 32,
+            dit_lr: 1e-3,
+            vae_steps: None,
+            dit_steps: None,
             threads: 2,
+            device: Device::Cpu,
+            arch: Arch::default(),
             quick,
             vae_dir: None,
+            vae_init: None,
+            init: None,
+            vae_window: 9,
+            vae_decoder_only: false,
         };
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
-            if a == "--quick" {
+            if a == "--quick" || a == "--vae-decoder-only" {
+                o.vae_decoder_only |= a == "--vae-decoder-only";
                 i += 1;
                 continue;
             }
@@ -100,6 +156,9 @@ impl TrainOptions {
                 "--out" => o.out = PathBuf::from(v),
                 "--work" => o.work = PathBuf::from(v),
                 "--vae" => o.vae_dir = Some(PathBuf::from(v)),
+                "--vae-init" => o.vae_init = Some(PathBuf::from(v)),
+                "--init" => o.init = Some(PathBuf::from(v)),
+                "--vae-window" => o.vae_window = num(v)? as i64,
                 "--seed" => o.seed = num(v)? as u64,
                 "--vae-minutes" => o.vae_minutes = num(v)?,
                 "--pool-minutes" => o.pool_minutes = num(v)?,
@@ -110,9 +169,40 @@ impl TrainOptions {
                 "--vae-crop" => o.vae_crop = num(v)? as i64,
                 "--dit-batch" => o.dit_batch = num(v)? as i64,
                 "--threads" => o.threads = num(v)? as i32,
+                "--dit-lr" => o.dit_lr = num(v)?,
+                "--vae-steps" => o.vae_steps = Some(num(v)? as usize),
+                "--dit-steps" => o.dit_steps = Some(num(v)? as usize),
+                "--vae-base-dim" => o.arch.vae_base_dim = num(v)? as i64,
+                "--vae-stages" => o.arch.vae_stages = num(v)? as usize,
+                "--dit-layers" => o.arch.dit_layers = num(v)? as i64,
+                "--dit-heads" => o.arch.dit_heads = num(v)? as i64,
+                "--dit-ffn" => o.arch.dit_ffn = num(v)? as i64,
+                "--device" => {
+                    o.device = match v.as_str() {
+                        "cpu" => Device::Cpu,
+                        "cuda" => Device::Cuda(0),
+                        _ => return Err(format!("--device {v:?}: use cpu or cuda\n{USAGE}")),
+                    }
+                }
                 _ => return Err(format!("unknown option {a}\n{USAGE}")),
             }
             i += 2;
+        }
+        if o.vae_window < 1 || (o.vae_window - 1) % 4 != 0 || o.vae_window > 17 {
+            return Err(format!(
+                "--vae-window {} must be 1 + 4k frames, at most 17",
+                o.vae_window
+            ));
+        }
+        if !(2..=3).contains(&o.arch.vae_stages) {
+            return Err(format!("--vae-stages {} must be 2 or 3", o.arch.vae_stages));
+        }
+        if o.arch.vae_base_dim < 4
+            || o.arch.dit_layers < 1
+            || o.arch.dit_heads < 1
+            || o.arch.dit_ffn < 8
+        {
+            return Err("model sizes must be positive (vae-base-dim ≥ 4, dit-ffn ≥ 8)".into());
         }
         Ok(o)
     }
@@ -135,14 +225,19 @@ pub struct TrainReport {
 // ---------------------------------------------------------------------------------------------
 // Configs
 
-/// The VAE: Wan2.1 layout (no patchify), 8× spatial, 4× temporal.
-pub fn vae_config_json(mean: &[f64], std: &[f64]) -> Value {
+/// The VAE: Wan2.1 layout (no patchify), 4× or 8× spatial, 4× temporal.
+pub fn vae_config_json(arch: &Arch, mean: &[f64], std: &[f64]) -> Value {
+    let (dim_mult, temporal, spatial) = if arch.vae_stages == 2 {
+        (json!([1, 2, 4]), json!([true, true]), 4)
+    } else {
+        (json!([1, 2, 4, 4]), json!([false, true, true]), 8)
+    };
     json!({
         "_class_name": "AutoencoderKLWan",
         "_diffusers_version": "0.42.1",
         "attn_scales": [],
-        "base_dim": 12,
-        "dim_mult": [1, 2, 4, 4],
+        "base_dim": arch.vae_base_dim,
+        "dim_mult": dim_mult,
         "dropout": 0.0,
         "is_residual": false,
         "in_channels": 3,
@@ -151,9 +246,9 @@ pub fn vae_config_json(mean: &[f64], std: &[f64]) -> Value {
         "latents_std": std,
         "num_res_blocks": 1,
         "patch_size": null,
-        "scale_factor_spatial": 8,
+        "scale_factor_spatial": spatial,
         "scale_factor_temporal": 4,
-        "temperal_downsample": [false, true, true],
+        "temperal_downsample": temporal,
         "z_dim": 8
     })
 }
@@ -193,7 +288,7 @@ pub fn text_encoder_config_json(vocab_size: i64) -> Value {
     })
 }
 
-pub fn transformer_config_json() -> Value {
+pub fn transformer_config_json(arch: &Arch) -> Value {
     json!({
         "_class_name": "WanTransformer3DModel",
         "_diffusers_version": "0.42.1",
@@ -201,12 +296,12 @@ pub fn transformer_config_json() -> Value {
         "attention_head_dim": 32,
         "cross_attn_norm": true,
         "eps": 1e-06,
-        "ffn_dim": 256,
+        "ffn_dim": arch.dit_ffn,
         "freq_dim": 256,
         "image_dim": null,
         "in_channels": Z_DIM,
-        "num_attention_heads": 3,
-        "num_layers": 4,
+        "num_attention_heads": arch.dit_heads,
+        "num_layers": arch.dit_layers,
         "out_channels": Z_DIM,
         "patch_size": [1, 2, 2],
         "pos_embed_seq_len": null,
@@ -393,22 +488,52 @@ pub fn write_tokenizer(dir: &Path) -> Result<i64, String> {
 // ---------------------------------------------------------------------------------------------
 // Data
 
-/// A rendered train clip as `[3, F, H, W]` in [-1, 1], with its caption.
-fn clip_tensor(seed: u64, cfg: &WorldConfig) -> (Tensor, String) {
-    let spec = world::sample_spec(seed, cfg);
-    let clip = world::render(&spec);
-    let (f, h, w) = (
-        clip.num_frames as i64,
-        clip.height as i64,
-        clip.width as i64,
+/// Renders the clips of `seeds` on all CPU cores: `[N, 3, F, H, W]` in [-1, 1] on `device`,
+/// with their captions.
+fn render_batch(seeds: &[u64], cfg: &WorldConfig, device: Device) -> (Tensor, Vec<String>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, seeds.len().max(1));
+    let chunk = seeds.len().div_ceil(threads).max(1);
+    let rendered: Vec<(Vec<f32>, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = seeds
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&seed| {
+                            let spec = world::sample_spec(seed, cfg);
+                            (world::render(&spec).frames, world::caption(&spec))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a render thread panicked"))
+            .collect()
+    });
+    let (n, f, h, w) = (
+        seeds.len() as i64,
+        cfg.frames as i64,
+        cfg.height as i64,
+        cfg.width as i64,
     );
-    let t = Tensor::from_slice(&clip.frames)
-        .view([f, h, w, 3])
-        .permute([3, 0, 1, 2])
+    let mut flat = Vec::with_capacity(rendered.len() * (f * h * w * 3) as usize);
+    let mut captions = Vec::with_capacity(rendered.len());
+    for (frames, caption) in rendered {
+        flat.extend_from_slice(&frames);
+        captions.push(caption);
+    }
+    let t = Tensor::from_slice(&flat)
+        .view([n, f, h, w, 3])
+        .to_device(device)
+        .permute([0, 4, 1, 2, 3])
         .contiguous()
         * 2.0
         - 1.0;
-    (t, world::caption(&spec))
+    (t, captions)
 }
 
 /// Seeds of train clips: the stage's base seed plus a counter (the world's `Split::Train`
@@ -486,14 +611,20 @@ fn dir_size(dir: &Path) -> u64 {
     total
 }
 
+/// Copies a safetensors file's weights into `vs` (every variable must be in the file).
+fn load_weights(vs: &nn::VarStore, path: &Path) -> Result<(), String> {
+    tch::no_grad(|| vs.read_safetensors(path))
+        .map_err(|e| format!("loading {}: {e}", path.display()))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stage A: VAE
 
 /// Trains the VAE, computes the latent statistics, writes `out/vae/`. Returns (final loss
 /// (EMA), steps, seconds).
 fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), String> {
-    let device = Device::Cpu;
-    let cfg_json = vae_config_json(&[0.0; Z_DIM as usize], &[1.0; Z_DIM as usize]);
+    let device = opts.device;
+    let cfg_json = vae_config_json(&opts.arch, &[0.0; Z_DIM as usize], &[1.0; Z_DIM as usize]);
     let config: WanVaeConfig = serde_json::from_value(cfg_json).map_err(|e| e.to_string())?;
     let vs = nn::VarStore::new(device);
     let vae = WanVae::new(&vs.root(), config.clone()).map_err(|e| e.to_string())?;
@@ -503,6 +634,21 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
         .map(|t| t.numel() as i64)
         .sum();
     println!("[vae] {params} parameters, config {config:?}");
+    if let Some(dir) = &opts.vae_init {
+        load_weights(&vs, &dir.join("diffusion_pytorch_model.safetensors"))?;
+        println!("[vae] starting from {}", dir.display());
+    }
+    if opts.vae_decoder_only {
+        if opts.vae_init.is_none() {
+            return Err("--vae-decoder-only needs --vae-init (a trained encoder to keep)".into());
+        }
+        for (name, t) in vs.variables() {
+            if name.starts_with("encoder.") || name.starts_with("quant_conv.") {
+                let _ = t.set_requires_grad(false);
+            }
+        }
+        println!("[vae] training the decoder only");
+    }
     let base_lr = opts.vae_lr;
     let mut opt = nn::Adam::default()
         .build(&vs, base_lr)
@@ -515,24 +661,33 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
     let mut l1_ema = f64::NAN;
     let mut next_seed = 0u64;
     let mut last_ckpt = Instant::now();
-    while !prog.done() {
-        let mut xs = Vec::with_capacity(opts.vae_batch as usize);
-        for _ in 0..opts.vae_batch {
-            let (clip, _) = clip_tensor(seed_of(opts.seed, next_seed), &wcfg);
-            next_seed += 1;
-            let (_, frames, h, w) = clip.size4().map_err(|e| e.to_string())?;
-            let start = rng.below((frames - VAE_WINDOW + 1) as usize) as i64;
-            let crop = opts.vae_crop.min(h).min(w);
+    while !prog.done() && opts.vae_steps.is_none_or(|max| step < max) {
+        let seeds: Vec<u64> = (0..opts.vae_batch as u64)
+            .map(|k| seed_of(opts.seed, next_seed + k))
+            .collect();
+        next_seed += seeds.len() as u64;
+        let (clips, _) = render_batch(&seeds, &wcfg, device);
+        let (_, _, frames, h, w) = clips.size5().map_err(|e| e.to_string())?;
+        let crop = opts.vae_crop.min(h).min(w);
+        let mut xs = Vec::with_capacity(seeds.len());
+        for b in 0..seeds.len() as i64 {
+            let start = rng.below((frames - opts.vae_window + 1) as usize) as i64;
             let y0 = 8 * rng.below(((h - crop) / 8 + 1) as usize) as i64;
             let x0 = 8 * rng.below(((w - crop) / 8 + 1) as usize) as i64;
             xs.push(
-                clip.narrow(1, start, VAE_WINDOW)
+                clips
+                    .get(b)
+                    .narrow(1, start, opts.vae_window)
                     .narrow(2, y0, crop)
                     .narrow(3, x0, crop),
             );
         }
         let x = Tensor::stack(&xs, 0);
-        let z = vae.encode(&x);
+        let z = if opts.vae_decoder_only {
+            tch::no_grad(|| vae.encode(&x))
+        } else {
+            vae.encode(&x)
+        };
         let y = vae.decode(&z);
         let l1 = (&y - &x).abs().mean(Kind::Float);
         let loss = &l1 + (&y - &x).square().mean(Kind::Float) + z.square().mean(Kind::Float) * 1e-4;
@@ -573,10 +728,13 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
     // Latent statistics over held-apart train clips (full 17 frames).
     let (mean, std) = tch::no_grad(|| {
         let mut zs = Vec::new();
-        let n = if opts.quick { 8 } else { 128 };
-        for i in 0..n {
-            let (clip, _) = clip_tensor(seed_of(opts.seed ^ 0x57A7, i), &wcfg);
-            zs.push(vae.encode(&clip.unsqueeze(0)));
+        let n: u64 = if opts.quick { 8 } else { 128 };
+        for start in (0..n).step_by(16) {
+            let seeds: Vec<u64> = (start..(start + 16).min(n))
+                .map(|i| seed_of(opts.seed ^ 0x57A7, i))
+                .collect();
+            let (clips, _) = render_batch(&seeds, &wcfg, device);
+            zs.push(vae.encode(&clips));
         }
         let z = Tensor::cat(&zs, 0).transpose(0, 1).flatten(1, -1);
         let mean: Vec<f64> = Vec::try_from(z.mean_dim(1, false, Kind::Double)).unwrap_or_default();
@@ -592,7 +750,10 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
     let (mean, std) = (round(&mean), round(&std));
     println!("[vae] latents_mean {mean:?}\n[vae] latents_std {std:?}");
     std::fs::create_dir_all(vae_dir).map_err(|e| e.to_string())?;
-    write_json(&vae_dir.join("config.json"), &vae_config_json(&mean, &std))?;
+    write_json(
+        &vae_dir.join("config.json"),
+        &vae_config_json(&opts.arch, &mean, &std),
+    )?;
     vs.save(vae_dir.join("diffusion_pytorch_model.safetensors"))
         .map_err(|e| e.to_string())?;
     Ok((ema, step, seconds))
@@ -640,16 +801,18 @@ fn build_pool(
     let mut lats = Vec::new();
     let mut ids = Vec::new();
     let mut masks = Vec::new();
-    let batch = 8u64;
+    let batch: u64 = if opts.device == Device::Cpu { 8 } else { 64 };
     let mut i = 0u64;
     let mut last = Instant::now();
     tch::no_grad(|| -> Result<(), String> {
         while (i as usize) < opts.pool_max
             && start.elapsed().as_secs_f64() < opts.pool_minutes * 60.0
         {
-            let mut xs = Vec::new();
-            for k in 0..batch {
-                let (clip, caption) = clip_tensor(seed_of(opts.seed ^ 0xB00B, i + k), &wcfg);
+            let seeds: Vec<u64> = (i..i + batch)
+                .map(|k| seed_of(opts.seed ^ 0xB00B, k))
+                .collect();
+            let (clips, captions) = render_batch(&seeds, &wcfg, opts.device);
+            for caption in captions {
                 let (id, m) = tokenizer
                     .encode(&caption, TRAIN_TEXT_LEN)
                     .map_err(|e| e.to_string())?;
@@ -658,10 +821,9 @@ fn build_pool(
                 }
                 ids.push(id);
                 masks.push(m);
-                xs.push(clip);
             }
             i += batch;
-            let z = vae.encode(&Tensor::stack(&xs, 0));
+            let z = vae.encode(&clips);
             lats.push(vae.normalize_latents(&z));
             if last.elapsed().as_secs() >= 15 {
                 last = Instant::now();
@@ -706,6 +868,40 @@ fn embed(enc: &UmT5Encoder, ids: &Tensor, mask: &Tensor) -> Tensor {
     }
 }
 
+/// An exponential moving average of a model's weights (decay ramping up to 0.999): sampling
+/// from the average gives cleaner clips than the last step's noisy weights.
+struct WeightAverage {
+    pairs: Vec<(Tensor, Tensor)>,
+}
+
+impl WeightAverage {
+    fn new(vs: &nn::VarStore) -> Self {
+        let pairs = vs
+            .trainable_variables()
+            .into_iter()
+            .map(|v| (v.detach().copy(), v))
+            .collect();
+        WeightAverage { pairs }
+    }
+
+    fn update(&mut self, step: usize) {
+        let decay = (0.999f64).min((1 + step) as f64 / (10 + step) as f64);
+        tch::no_grad(|| {
+            for (avg, v) in &mut self.pairs {
+                let _ = avg.lerp_(v, 1.0 - decay);
+            }
+        });
+    }
+
+    fn copy_into_model(&mut self) {
+        tch::no_grad(|| {
+            for (avg, v) in &mut self.pairs {
+                v.copy_(avg);
+            }
+        });
+    }
+}
+
 fn train_dit(
     opts: &TrainOptions,
     pool: &Pool,
@@ -713,8 +909,8 @@ fn train_dit(
     enc: &UmT5Encoder,
     empty: &(Vec<i64>, Vec<i64>),
 ) -> Result<(f64, usize, f64), String> {
-    let device = Device::Cpu;
-    let base_lr = 1e-3;
+    let device = opts.device;
+    let base_lr = opts.dit_lr;
     let mut opt_dit = nn::AdamW::default()
         .build(dit.var_store(), base_lr)
         .map_err(|e| e.to_string())?;
@@ -731,7 +927,9 @@ fn train_dit(
     let mut step = 0usize;
     let mut ema = f64::NAN;
     let mut last_ckpt = Instant::now();
-    while !prog.done() {
+    let mut ema_dit = WeightAverage::new(dit.var_store());
+    let mut ema_enc = WeightAverage::new(enc.var_store());
+    while !prog.done() && opts.dit_steps.is_none_or(|max| step < max) {
         let mut idx = Vec::with_capacity(bsz as usize);
         let mut ids = Vec::with_capacity((bsz as usize) * TRAIN_TEXT_LEN);
         let mut masks = Vec::with_capacity((bsz as usize) * TRAIN_TEXT_LEN);
@@ -749,16 +947,18 @@ fn train_dit(
             first.push(if rng.uniform() < 0.3 { 0.0f32 } else { 1.0 });
         }
         let l = TRAIN_TEXT_LEN as i64;
-        let ids = Tensor::from_slice(&ids).view([bsz, l]);
-        let masks = Tensor::from_slice(&masks).view([bsz, l]);
-        let x0 = pool.latents.index_select(0, &Tensor::from_slice(&idx));
+        let ids = Tensor::from_slice(&ids).view([bsz, l]).to_device(device);
+        let masks = Tensor::from_slice(&masks).view([bsz, l]).to_device(device);
+        let x0 = pool
+            .latents
+            .index_select(0, &Tensor::from_slice(&idx).to_device(device));
         let u = Tensor::randn([bsz], (Kind::Float, device)).sigmoid();
         let sigma = &u * FLOW_SHIFT / ((&u * (FLOW_SHIFT - 1.0)) + 1.0);
         let s5 = sigma.view([bsz, 1, 1, 1, 1]);
         let eps = Tensor::randn_like(&x0);
         let xt = (1.0 - &s5) * &x0 + &s5 * &eps;
         // Frame mask: 0 on a conditioned first frame, else 1.
-        let first = Tensor::from_slice(&first).view([bsz, 1]);
+        let first = Tensor::from_slice(&first).view([bsz, 1]).to_device(device);
         let fm = Tensor::cat(
             &[first, Tensor::ones([bsz, f - 1], (Kind::Float, device))],
             1,
@@ -783,15 +983,20 @@ fn train_dit(
         opt_enc.clip_grad_norm(1.0);
         opt_dit.step();
         opt_enc.step();
-        let lv = loss.double_value(&[]);
-        if !lv.is_finite() {
-            return Err(format!("DiT loss is {lv} at step {step}"));
+        ema_dit.update(step);
+        ema_enc.update(step);
+        // Reading the loss waits for the GPU: only every tenth step.
+        if step.is_multiple_of(10) {
+            let lv = loss.double_value(&[]);
+            if !lv.is_finite() {
+                return Err(format!("DiT loss is {lv} at step {step}"));
+            }
+            ema = if ema.is_nan() {
+                lv
+            } else {
+                0.9 * ema + 0.1 * lv
+            };
         }
-        ema = if ema.is_nan() {
-            lv
-        } else {
-            0.99 * ema + 0.01 * lv
-        };
         step += 1;
         prog.tick(step, ema, &format!(" lr {lr:.2e}"));
         if last_ckpt.elapsed().as_secs() >= 180 {
@@ -806,9 +1011,11 @@ fn train_dit(
     }
     let seconds = prog.elapsed();
     println!(
-        "[dit] done: {step} steps in {}, loss (EMA) {ema:.5}",
+        "[dit] done: {step} steps in {}, loss (EMA) {ema:.5}; keeping the averaged weights",
         fmt_secs(seconds)
     );
+    ema_dit.copy_into_model();
+    ema_enc.copy_into_model();
     Ok((ema, step, seconds))
 }
 
@@ -820,6 +1027,15 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
     let started = Instant::now();
     tch::set_num_threads(opts.threads);
     tch::manual_seed(opts.seed as i64);
+    if let Device::Cuda(_) = opts.device {
+        if !tch::Cuda::is_available() {
+            return Err("--device cuda: libtorch sees no CUDA GPU (is this libtorch a CUDA build, and is the driver loaded?)".into());
+        }
+        println!(
+            "[device] CUDA, {} GPU(s) visible",
+            tch::Cuda::device_count()
+        );
+    }
     let out = &opts.out;
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&opts.work).map_err(|e| e.to_string())?;
@@ -850,7 +1066,8 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
             report.vae_seconds = secs;
         }
     }
-    let vae = WanVae::load(&vae_dir, Device::Cpu, Kind::Float).map_err(|e| e.to_string())?;
+    let device = opts.device;
+    let vae = WanVae::load(&vae_dir, device, Kind::Float).map_err(|e| e.to_string())?;
 
     // Stage B.
     let (pool, pool_secs) = build_pool(opts, &vae, &tokenizer)?;
@@ -858,12 +1075,20 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
     report.pool_seconds = pool_secs;
     let te_json = text_encoder_config_json(vocab);
     let te_cfg: UmT5Config = serde_json::from_value(te_json.clone()).map_err(|e| e.to_string())?;
-    let enc = UmT5Encoder::new(&te_cfg, Device::Cpu, Kind::Float)?;
+    let enc = UmT5Encoder::new(&te_cfg, device, Kind::Float)?;
     init_text_encoder(&enc);
-    let tr_json = transformer_config_json();
+    let tr_json = transformer_config_json(&opts.arch);
     let tr_cfg: WanTransformerConfig =
         serde_json::from_value(tr_json.clone()).map_err(|e| e.to_string())?;
-    let dit = WanTransformer::new(tr_cfg, Device::Cpu, Kind::Float)?;
+    let dit = WanTransformer::new(tr_cfg, device, Kind::Float)?;
+    if let Some(dir) = &opts.init {
+        load_weights(
+            dit.var_store(),
+            &dir.join("transformer/diffusion_pytorch_model.safetensors"),
+        )?;
+        load_weights(enc.var_store(), &dir.join("text_encoder/model.safetensors"))?;
+        println!("[dit] starting from {}", dir.display());
+    }
     let count = |vs: &nn::VarStore| -> i64 {
         vs.trainable_variables()
             .iter()
@@ -890,17 +1115,11 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
         let l = TRAIN_TEXT_LEN as i64;
         let ours = embed(
             &enc,
-            &Tensor::from_slice(&i).view([1, l]),
-            &Tensor::from_slice(&m).view([1, l]),
+            &Tensor::from_slice(&i).view([1, l]).to_device(device),
+            &Tensor::from_slice(&m).view([1, l]).to_device(device),
         );
-        let pipe = encode_prompts(
-            &tokenizer,
-            &enc,
-            &[caption],
-            MAX_SEQUENCE_LENGTH,
-            Device::Cpu,
-        )
-        .map_err(|e| e.to_string())?;
+        let pipe = encode_prompts(&tokenizer, &enc, &[caption], MAX_SEQUENCE_LENGTH, device)
+            .map_err(|e| e.to_string())?;
         Ok((ours - pipe).abs().max().double_value(&[]))
     })?;
     println!("[check] training vs pipeline prompt embeddings: max |diff| {parity:.3e}");
@@ -930,7 +1149,7 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
     Ok(report)
 }
 
-fn machine() -> String {
+fn machine(device: Device) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -943,7 +1162,17 @@ fn machine() -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    format!("{cpu}, {cores} cores visible")
+    let gpu = match device {
+        Device::Cuda(_) => std::process::Command::new("nvidia-smi")
+            .args(["--query-gpu=name", "--format=csv,noheader"])
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+            .map_or(", a CUDA GPU".to_string(), |name| format!(", GPU: {name}")),
+        _ => ", CPU only".to_string(),
+    };
+    format!("{cpu}, {cores} cores visible{gpu}")
 }
 
 fn write_model_card(
@@ -952,38 +1181,59 @@ fn write_model_card(
     command_line: &str,
     total_secs: f64,
 ) -> Result<(), String> {
+    let arch = &opts.arch;
+    let (dim_mult, spatial) = if arch.vae_stages == 2 {
+        ("[1,2,4]", 4)
+    } else {
+        ("[1,2,4,4]", 8)
+    };
+    let where_ = match opts.device {
+        Device::Cpu => format!("{} CPU threads", opts.threads),
+        Device::Cuda(_) => "one CUDA GPU".to_string(),
+        other => format!("{other:?}"),
+    };
     let text = format!(
-        "# dreamfx-tiny (draft model card)
+        "# dreamfx-tiny
 
 **What.** A tiny text-to-video / first-frame-to-video model with the Wan architecture (the same
-code as Wan2.1/2.2 in `runtime/src/wan/`): a Wan2.1-layout causal 3D VAE (base_dim 12,
-dim_mult [1,2,4,4], one res block per stage, z_dim {Z_DIM}, 8× spatial, 4× temporal), a DiT
-(4 layers, 3 heads × 32, ffn 256, patch 1×2×2, TI2V-style per-token timesteps), and a umT5
-encoder (2 layers, d_model 64, 4 heads × 16, gated-gelu ffn 128) over a word-level tokenizer of
-the shape world's vocabulary. Sampler: UniPC, flow_shift {FLOW_SHIFT}. fp32.
+code as Wan2.1/2.2 in `runtime/src/wan/`): a Wan2.1-layout causal 3D VAE (base_dim {vbd},
+dim_mult {dim_mult}, one res block per stage, z_dim {Z_DIM}, {spatial}× spatial, 4× temporal), a DiT
+({layers} layers, {heads} heads × 32, ffn {ffn}, patch 1×2×2, TI2V-style per-token timesteps), and a
+umT5 encoder (2 layers, d_model 64, 4 heads × 16, gated-gelu ffn 128) over a word-level
+tokenizer of the shape world's vocabulary. Sampler: UniPC, flow_shift {FLOW_SHIFT}. fp32.
 
 **Data.** Procedurally rendered captioned clips of the shape world (`runtime/src/tiny/world.rs`,
 17 frames of 64×64), train split only (held-out colour/shape/motion triples are never shown).
 
-**Training** (`runtime/src/tiny/train.rs`, seed {seed}, {threads} CPU threads):
-- Stage A, VAE: {vs} steps of batch {vb} random 5-frame {crop}×{crop} crops, Adam lr {vlr:.0e} (warm-up, cosine),
-  L1 + MSE (+1e-4 latent L2, no KL); {vsec}; final loss (EMA) {vl:.5}.
+**Training** (`runtime/src/tiny/train.rs`, seed {seed}, on {where_}):
+- Stage A, VAE{vae_how}: {vs} steps of batch {vb} random {window}-frame {crop}×{crop} crops, Adam lr {vlr:.0e}
+  (warm-up, cosine), L1 + MSE (+1e-4 latent L2, no KL); {vsec}; final loss (EMA) {vl:.5}.
 - Latent pool: {pc} clips encoded in {psec}.
-- Stage B, DiT + text encoder jointly: {ds} steps of batch {db}, AdamW lr 1e-3 (warm-up, cosine),
+- Stage B, DiT + text encoder jointly: {ds} steps of batch {db}, AdamW lr {dlr:.0e} (warm-up, cosine),
   flow matching (x_t = (1−σ)x0 + σε, target ε − x0, σ shifted logit-normal with shift
   {FLOW_SHIFT}), 10 % empty captions, 30 % first-frame conditioning; {dsec}; final loss (EMA)
-  {dl:.5}.
+  {dl:.5}. The written weights are the exponential moving average (decay 0.999) of the steps.
 - Total wall time {total}. Model directory size {mb:.2} MB.
 
 **Command.** `{command_line}`
 
-**Machine.** {machine}, shared with other jobs; CPU only.
+**Machine.** {machine}.
 
-**Limits.** Trained for minutes on two CPU cores: expect blurry shapes and only rough adherence
-to colour, shape and motion. A demo and test model, not a general video model.
+**Limits.** A demo and test model for a toy world of coloured shapes, not a general video model.
 ",
+        vbd = arch.vae_base_dim,
+        window = opts.vae_window,
+        vae_how = match (&opts.vae_dir, &opts.vae_init, opts.vae_decoder_only) {
+            (Some(d), _, _) => format!(" (not trained: reused {})", d.display()),
+            (None, Some(d), true) => format!(" (decoder only, from {})", d.display()),
+            (None, Some(d), false) => format!(" (from {})", d.display()),
+            (None, None, _) => String::new(),
+        },
+        layers = arch.dit_layers,
+        heads = arch.dit_heads,
+        ffn = arch.dit_ffn,
+        dlr = opts.dit_lr,
         seed = opts.seed,
-        threads = opts.threads,
         vs = r.vae_steps,
         vb = opts.vae_batch,
         crop = opts.vae_crop,
@@ -998,7 +1248,7 @@ to colour, shape and motion. A demo and test model, not a general video model.
         dl = r.dit_loss,
         total = fmt_secs(total_secs),
         mb = r.total_bytes as f64 / 1e6,
-        machine = machine(),
+        machine = machine(opts.device),
     );
     std::fs::write(opts.out.join("MODEL_CARD.md"), text).map_err(|e| e.to_string())
 }
