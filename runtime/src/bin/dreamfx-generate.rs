@@ -94,7 +94,7 @@ fn run() -> Result<(), String> {
         negative_prompt: opt("--negative").unwrap_or_default(),
         seed: parse(opt("--seed"), "--seed", 0)?,
         steps: parse(opt("--steps"), "--steps", 20)?,
-        guidance: parse(opt("--guidance"), "--guidance", 5.0)?,
+        guidance: parse(opt("--guidance"), "--guidance", 4.0)?,
         shift: opt("--shift")
             .map(|s| {
                 s.parse()
@@ -155,11 +155,14 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// All frames in one image, a row of up to 9, with 2-pixel gaps.
+/// All frames in one image, a row of up to 9, with 2-pixel gaps; small frames are enlarged
+/// (nearest neighbour, so pixels stay honest) to be readable.
 fn write_contact_sheet(video: &Tensor, path: &std::path::Path) -> Result<(), String> {
     let [f, h, w, _] = video.size()[..] else {
         unreachable!()
     };
+    let zoom = if w.max(h) <= 128 { 3 } else { 1 };
+    let (h, w) = (h * zoom, w * zoom);
     let cols = f.min(9);
     let rows = (f + cols - 1) / cols;
     let gap = 2;
@@ -169,7 +172,12 @@ fn write_contact_sheet(video: &Tensor, path: &std::path::Path) -> Result<(), Str
         image::Rgb([24, 24, 24]),
     );
     for i in 0..f {
-        let img = frame_rgb8(video, i);
+        let img = image::imageops::resize(
+            &frame_rgb8(video, i),
+            w as u32,
+            h as u32,
+            image::imageops::FilterType::Nearest,
+        );
         let (x, y) = (gap + (i % cols) * (w + gap), gap + (i / cols) * (h + gap));
         image::imageops::replace(&mut sheet, &img, x, y);
     }

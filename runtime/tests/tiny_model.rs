@@ -1,0 +1,177 @@
+//! The committed dreamfx-tiny weights (`models/dreamfx-tiny`) through the real pipeline: clips
+//! for captions it never saw in training pass the pixel checkers, image-to-video keeps the given
+//! first frame, and generation is a pure function of (prompt, seed).
+//!
+//! The bar here is looser than `tiny-eval`'s (few clips, to keep CI short) but real: a model
+//! that ignores its prompt, draws noise, or decodes late frames badly fails it.
+use std::path::PathBuf;
+
+use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
+use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
+use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
+use dreamfx_runtime::wan::vae::WanVae;
+use tch::{Device, Kind, Tensor};
+
+fn model_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/dreamfx-tiny")
+}
+
+/// Loaded per test (15 MB, milliseconds): a pipeline holds tensors, which are not `Sync`.
+fn pipeline() -> WanPipeline {
+    WanPipeline::load(&model_dir(), Device::Cpu).unwrap_or_else(|e| {
+        panic!(
+            "the committed model {} does not load: {e}",
+            model_dir().display()
+        )
+    })
+}
+
+fn request(prompt: &str, seed: u64, steps: usize, first_frame: Option<Tensor>) -> Request {
+    Request {
+        prompt: prompt.to_string(),
+        negative_prompt: String::new(),
+        seed,
+        steps,
+        guidance: 4.0,
+        shift: None,
+        scheduler: None,
+        width: 64,
+        height: 64,
+        frames: 17,
+        first_frame,
+    }
+}
+
+fn pixels(video: &Tensor) -> Vec<f32> {
+    let v = video.contiguous();
+    let n = v.numel();
+    let mut out = vec![0f32; n];
+    v.copy_data(&mut out, n);
+    out
+}
+
+fn held_out_spec(k: u64) -> dreamfx_runtime::tiny::world::ClipSpec {
+    let cfg = WorldConfig {
+        split: Split::HeldOut,
+        max_objects: 1,
+        ..WorldConfig::default()
+    };
+    sample_spec(1_000_000 + k, &cfg)
+}
+
+#[test]
+fn held_out_captions_give_the_right_colour_shape_and_motion() {
+    let pipe = pipeline();
+    let n = 8u64;
+    let (mut colour, mut shape, mut motion) = (0, 0, 0);
+    for k in 0..n {
+        let text = caption(&held_out_spec(k));
+        let video = pipe
+            .generate(&request(&text, k, 20, None), &mut |_, _| true)
+            .expect("generation")
+            .video;
+        assert_eq!(video.size(), [17, 64, 64, 3]);
+        let v = pixels(&video);
+        let s = score(&ClipRef::new(&v, 17, 64, 64), &text).expect("a world caption parses");
+        eprintln!(
+            "{text:?}: colour {} shape {} motion {} (detected {:?})",
+            s.colour_ok, s.shape_ok, s.motion_ok, s.detected
+        );
+        colour += s.colour_ok as u32;
+        shape += s.shape_ok as u32;
+        motion += s.motion_ok as u32;
+    }
+    // Chance is 1/8 for colour and 1/13 for motion. Shape is printed, not asserted: the
+    // committed model is at chance (1/5) on shapes (models/dreamfx-tiny/MODEL_CARD.md).
+    eprintln!("held-out: colour {colour}/{n}, shape {shape}/{n}, motion {motion}/{n}");
+    // The committed model scores 8/8 and 6/8 here; the bar leaves room for other CPUs' float
+    // rounding to flip a borderline clip.
+    assert!(
+        colour >= 7,
+        "colour right on {colour}/{n} held-out captions"
+    );
+    assert!(
+        motion >= 4,
+        "motion right on {motion}/{n} held-out captions"
+    );
+}
+
+#[test]
+fn image_to_video_keeps_the_given_first_frame() {
+    let pipe = pipeline();
+    let spec = held_out_spec(7);
+    let text = caption(&spec);
+    let truth = render(&spec);
+    let first_frame = &truth.frames[..64 * 64 * 3];
+    let image = Tensor::from_slice(first_frame)
+        .view([64, 64, 3])
+        .permute([2, 0, 1])
+        .contiguous();
+    let video = pipe
+        .generate(&request(&text, 3, 12, Some(image)), &mut |_, _| true)
+        .expect("generation")
+        .video;
+    let v = pixels(&video);
+    let psnr = frame0_psnr(&ClipRef::new(&v, 17, 64, 64), first_frame);
+    eprintln!("image to video: frame 0 PSNR {psnr:.1} dB");
+    assert!(
+        psnr >= 27.0,
+        "frame 0 PSNR {psnr:.1} dB against the given image"
+    );
+}
+
+#[test]
+fn same_seed_same_pixels_other_seed_other_clip() {
+    let pipe = pipeline();
+    let prompt = "a green square moves right on a black background";
+    let gen = |seed| {
+        pixels(
+            &pipe
+                .generate(&request(prompt, seed, 6, None), &mut |_, _| true)
+                .expect("generation")
+                .video,
+        )
+    };
+    let (a, b, c) = (gen(5), gen(5), gen(6));
+    assert!(a == b, "the same seed gave different pixels");
+    let mean_diff = a.iter().zip(&c).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
+    assert!(
+        mean_diff > 1e-3,
+        "seeds 5 and 6 gave nearly the same clip (mean |diff| {mean_diff})"
+    );
+}
+
+/// Every frame of a 17-frame clip survives the VAE, not only the first chunks: a VAE trained on
+/// short windows decodes frames 5+ at 13–18 dB because its causal caches never reached their
+/// steady state in training.
+#[test]
+fn vae_reconstructs_every_frame_of_a_clip() {
+    let vae = WanVae::load(&model_dir().join("vae"), Device::Cpu, Kind::Float).expect("vae loads");
+    let cfg = WorldConfig::default();
+    for seed in 0..2u64 {
+        let clip = render(&sample_spec(seed, &cfg));
+        let x = Tensor::from_slice(&clip.frames)
+            .view([17, 64, 64, 3])
+            .permute([3, 0, 1, 2])
+            .unsqueeze(0)
+            * 2.0
+            - 1.0;
+        let y = tch::no_grad(|| vae.decode(&vae.encode(&x)));
+        // Per-frame MSE on the 0..1 scale (the tensors are in -1..1).
+        let mse: Vec<f64> = Vec::try_from(
+            (&y - &x)
+                .square()
+                .mean_dim(&[0i64, 1, 3, 4][..], false, Kind::Double)
+                / 4.0,
+        )
+        .expect("17 values");
+        let psnr: Vec<f64> = mse.iter().map(|m| 10.0 * (1.0 / m).log10()).collect();
+        eprintln!("seed {seed}: per-frame PSNR {psnr:.1?}");
+        assert_eq!(psnr.len(), 17);
+        let worst = psnr.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            worst >= 22.0,
+            "seed {seed}: a frame decodes at {worst:.1} dB"
+        );
+    }
+}
