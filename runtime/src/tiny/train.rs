@@ -585,6 +585,36 @@ impl Progress {
     }
 }
 
+/// An exponential moving average of a loss with Adam's bias correction: starting from zero and
+/// dividing by `1 − decayᵗ` makes it the recent mean from the first step, not a drift up or down
+/// from whatever the first batch happened to give.
+struct LossAverage {
+    decay: f64,
+    sum: f64,
+    weight: f64,
+}
+
+impl LossAverage {
+    fn new(decay: f64) -> Self {
+        LossAverage {
+            decay,
+            sum: 0.0,
+            weight: 0.0,
+        }
+    }
+    fn add(&mut self, v: f64) {
+        self.sum = self.decay * self.sum + (1.0 - self.decay) * v;
+        self.weight = self.decay * self.weight + (1.0 - self.decay);
+    }
+    fn get(&self) -> f64 {
+        if self.weight > 0.0 {
+            self.sum / self.weight
+        } else {
+            f64::NAN
+        }
+    }
+}
+
 /// Learning rate: linear warm-up then cosine to 10 % over the time budget.
 fn lr_at(base: f64, step: usize, warmup: usize, progress: f64) -> f64 {
     let warm = ((step + 1) as f64 / warmup as f64).min(1.0);
@@ -657,8 +687,8 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
     let mut rng = Rng::new(opts.seed ^ 0xA11CE);
     let mut prog = Progress::new("vae", opts.vae_minutes);
     let mut step = 0usize;
-    let mut ema = f64::NAN;
-    let mut l1_ema = f64::NAN;
+    let mut avg = LossAverage::new(0.98);
+    let mut l1_avg = LossAverage::new(0.98);
     let mut next_seed = 0u64;
     let mut last_ckpt = Instant::now();
     while !prog.done() && opts.vae_steps.is_none_or(|max| step < max) {
@@ -692,11 +722,7 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
         let l1 = (&y - &x).abs().mean(Kind::Float);
         let loss = &l1 + (&y - &x).square().mean(Kind::Float) + z.square().mean(Kind::Float) * 1e-4;
         let l1 = l1.double_value(&[]);
-        l1_ema = if l1_ema.is_nan() {
-            l1
-        } else {
-            0.98 * l1_ema + 0.02 * l1
-        };
+        l1_avg.add(l1);
         opt.set_lr(lr_at(base_lr, step, 100, prog.elapsed() / prog.budget));
         opt.zero_grad();
         loss.backward();
@@ -706,13 +732,9 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
         if !l.is_finite() {
             return Err(format!("VAE loss is {l} at step {step}"));
         }
-        ema = if ema.is_nan() {
-            l
-        } else {
-            0.98 * ema + 0.02 * l
-        };
+        avg.add(l);
         step += 1;
-        prog.tick(step, ema, &format!(" (L1 {l1_ema:.4})"));
+        prog.tick(step, avg.get(), &format!(" (L1 {:.4})", l1_avg.get()));
         if last_ckpt.elapsed().as_secs() >= 180 {
             last_ckpt = Instant::now();
             vs.save(opts.work.join("vae-ckpt.safetensors"))
@@ -720,6 +742,7 @@ fn train_vae(opts: &TrainOptions, vae_dir: &Path) -> Result<(f64, usize, f64), S
         }
     }
     let seconds = prog.elapsed();
+    let ema = avg.get();
     println!(
         "[vae] done: {step} steps in {}, loss (EMA) {ema:.5}",
         fmt_secs(seconds)
@@ -925,7 +948,7 @@ fn train_dit(
     let mut rng = Rng::new(opts.seed ^ 0xD17);
     let mut prog = Progress::new("dit", opts.dit_minutes);
     let mut step = 0usize;
-    let mut ema = f64::NAN;
+    let mut avg = LossAverage::new(0.9);
     let mut last_ckpt = Instant::now();
     let mut ema_dit = WeightAverage::new(dit.var_store());
     let mut ema_enc = WeightAverage::new(enc.var_store());
@@ -991,14 +1014,10 @@ fn train_dit(
             if !lv.is_finite() {
                 return Err(format!("DiT loss is {lv} at step {step}"));
             }
-            ema = if ema.is_nan() {
-                lv
-            } else {
-                0.9 * ema + 0.1 * lv
-            };
+            avg.add(lv);
         }
         step += 1;
-        prog.tick(step, ema, &format!(" lr {lr:.2e}"));
+        prog.tick(step, avg.get(), &format!(" lr {lr:.2e}"));
         if last_ckpt.elapsed().as_secs() >= 180 {
             last_ckpt = Instant::now();
             dit.var_store()
@@ -1010,6 +1029,7 @@ fn train_dit(
         }
     }
     let seconds = prog.elapsed();
+    let ema = avg.get();
     println!(
         "[dit] done: {step} steps in {}, loss (EMA) {ema:.5}; keeping the averaged weights",
         fmt_secs(seconds)
@@ -1317,4 +1337,86 @@ pub fn evaluate(dir: &Path, n: usize, steps: usize, guidance: f64) -> Result<Str
         summary.push_str(&line);
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn loss_average_is_the_recent_mean_from_the_first_step() {
+        let mut a = LossAverage::new(0.98);
+        assert!(a.get().is_nan());
+        a.add(0.5);
+        assert!((a.get() - 0.5).abs() < 1e-12);
+        for _ in 0..10 {
+            a.add(0.5);
+        }
+        assert!((a.get() - 0.5).abs() < 1e-12, "no drift on a constant loss");
+        for _ in 0..1000 {
+            a.add(0.1);
+        }
+        assert!((a.get() - 0.1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn options_parse_devices_sizes_and_continuation() {
+        let o = TrainOptions::parse(&args(
+            "--device cuda --dit-layers 8 --vae-stages 3 --vae-window 17 --init m --vae-init m/vae --vae-decoder-only --dit-steps 100",
+        ))
+        .expect("valid options");
+        assert_eq!(o.device, Device::Cuda(0));
+        assert_eq!(o.arch.dit_layers, 8);
+        assert_eq!(o.arch.vae_stages, 3);
+        assert_eq!(o.vae_window, 17);
+        assert!(o.vae_decoder_only);
+        assert_eq!(o.dit_steps, Some(100));
+        assert_eq!(o.init.as_deref(), Some(Path::new("m")));
+        let defaults = TrainOptions::parse(&[]).expect("defaults");
+        assert_eq!(defaults.device, Device::Cpu);
+        assert_eq!(defaults.vae_window, 9);
+        assert_eq!(defaults.arch, Arch::default());
+    }
+
+    #[test]
+    fn options_refuse_what_cannot_train() {
+        for bad in [
+            "--device tpu",
+            "--vae-window 6",
+            "--vae-window 21",
+            "--vae-stages 4",
+            "--dit-heads 0",
+            "--dit-layers",
+            "--seed x",
+            "--frobnicate 1",
+        ] {
+            let e = TrainOptions::parse(&args(bad)).expect_err(bad);
+            assert!(!e.is_empty(), "{bad}: empty message");
+        }
+    }
+
+    #[test]
+    fn configs_match_the_arch() {
+        let arch = Arch {
+            vae_stages: 3,
+            dit_layers: 2,
+            ..Arch::default()
+        };
+        let vae: WanVaeConfig =
+            serde_json::from_value(vae_config_json(&arch, &[0.0; 8], &[1.0; 8])).unwrap();
+        assert_eq!(vae.spatial_factor(), 8);
+        assert_eq!(vae.temporal_factor(), 4);
+        let small: WanVaeConfig =
+            serde_json::from_value(vae_config_json(&Arch::default(), &[0.0; 8], &[1.0; 8]))
+                .unwrap();
+        assert_eq!(small.spatial_factor(), 4);
+        assert_eq!(small.temporal_factor(), 4);
+        let dit: WanTransformerConfig =
+            serde_json::from_value(transformer_config_json(&arch)).unwrap();
+        assert_eq!(dit.num_layers, 2);
+    }
 }
