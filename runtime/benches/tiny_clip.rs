@@ -7,7 +7,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
+use dreamfx_runtime::tiny::clip_request;
+use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::Device;
 
 const RUNS: usize = 5;
@@ -25,19 +26,13 @@ fn main() {
     let pipe = WanPipeline::load(&model, Device::Cpu)
         .unwrap_or_else(|e| panic!("cannot load {}: {e}", model.display()));
     let time = |guidance: f64, seed: u64| {
-        let req = Request {
-            prompt: "a red circle moves left on a dark blue background".into(),
-            negative_prompt: String::new(),
+        let req = clip_request(
+            "a red circle moves left on a dark blue background",
             seed,
-            steps: 20,
+            20,
             guidance,
-            shift: None,
-            scheduler: None,
-            width: 64,
-            height: 64,
-            frames: 17,
-            first_frame: None,
-        };
+            None,
+        );
         let t = Instant::now();
         pipe.generate(&req, &mut |_, _| true).expect("generation");
         t.elapsed().as_secs_f64()

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
+use dreamfx_runtime::tiny::clip_request;
 use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
 use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
 use dreamfx_runtime::wan::vae::WanVae;
@@ -27,19 +28,7 @@ fn pipeline() -> WanPipeline {
 }
 
 fn request(prompt: &str, seed: u64, steps: usize, first_frame: Option<Tensor>) -> Request {
-    Request {
-        prompt: prompt.to_string(),
-        negative_prompt: String::new(),
-        seed,
-        steps,
-        guidance: 4.0,
-        shift: None,
-        scheduler: None,
-        width: 64,
-        height: 64,
-        frames: 17,
-        first_frame,
-    }
+    clip_request(prompt, seed, steps, 4.0, first_frame)
 }
 
 fn pixels(video: &Tensor) -> Vec<f32> {

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
+use dreamfx_runtime::tiny::clip_request;
 use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
-use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
+use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
 
 fn main() -> ExitCode {
@@ -52,18 +53,8 @@ fn run() -> Result<(), String> {
         max_objects: 1,
         ..WorldConfig::default()
     };
-    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| Request {
-        prompt,
-        negative_prompt: String::new(),
-        seed,
-        steps,
-        guidance,
-        shift: None,
-        scheduler: None,
-        width: 64,
-        height: 64,
-        frames: 17,
-        first_frame,
+    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
+        clip_request(&prompt, seed, steps, guidance, first_frame)
     };
 
     // Timing: one clip, 20 steps, guidance (two passes per step).

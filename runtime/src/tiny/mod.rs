@@ -14,3 +14,31 @@
 pub mod checkers;
 pub mod train;
 pub mod world;
+
+use crate::wan::pipeline::Request;
+
+/// A request for one clip in the world's format (17 frames of 64×64), as the evaluation, the
+/// benchmark and the tests ask dreamfx-tiny for it: no negative prompt, the model's own
+/// sampler and shift.
+pub fn clip_request(
+    prompt: &str,
+    seed: u64,
+    steps: usize,
+    guidance: f64,
+    first_frame: Option<tch::Tensor>,
+) -> Request {
+    let world = world::WorldConfig::default();
+    Request {
+        prompt: prompt.to_string(),
+        negative_prompt: String::new(),
+        seed,
+        steps,
+        guidance,
+        shift: None,
+        scheduler: None,
+        width: world.width as i64,
+        height: world.height as i64,
+        frames: world.frames as i64,
+        first_frame,
+    }
+}

@@ -25,8 +25,8 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 use super::checkers::{self, ClipRef};
 use super::world::{self, Rng, Split, WorldConfig};
+use crate::wan::pipeline::WanPipeline;
 use crate::wan::pipeline::MAX_SEQUENCE_LENGTH;
-use crate::wan::pipeline::{Request, WanPipeline};
 use crate::wan::text_encoder::{encode_prompts, PromptTokenizer, UmT5Config, UmT5Encoder};
 use crate::wan::transformer::{WanTransformer, WanTransformerConfig};
 use crate::wan::vae::{WanVae, WanVaeConfig};
@@ -1315,19 +1315,7 @@ pub fn evaluate(dir: &Path, n: usize, steps: usize, guidance: f64) -> Result<Str
         for i in 0..n as u64 {
             let spec = world::sample_spec(0xE7A1 + i, &cfg);
             let caption = world::caption(&spec);
-            let req = Request {
-                prompt: caption.clone(),
-                negative_prompt: String::new(),
-                seed: i,
-                steps,
-                guidance,
-                shift: None,
-                scheduler: None,
-                width: 64,
-                height: 64,
-                frames: 17,
-                first_frame: None,
-            };
+            let req = super::clip_request(&caption, i, steps, guidance, None);
             let g = pipe
                 .generate(&req, &mut |_, _| true)
                 .map_err(|e| e.to_string())?;
