@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
-use dreamfx_runtime::tiny::clip_request;
 use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
+use dreamfx_runtime::tiny::{clip_request, first_frame_image, generate_pixels, video_pixels};
 use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
 use dreamfx_runtime::wan::vae::WanVae;
 use tch::{Device, Kind, Tensor};
@@ -29,14 +29,6 @@ fn pipeline() -> WanPipeline {
 
 fn request(prompt: &str, seed: u64, steps: usize, first_frame: Option<Tensor>) -> Request {
     clip_request(prompt, seed, steps, 4.0, first_frame)
-}
-
-fn pixels(video: &Tensor) -> Vec<f32> {
-    let v = video.contiguous();
-    let n = v.numel();
-    let mut out = vec![0f32; n];
-    v.copy_data(&mut out, n);
-    out
 }
 
 fn held_out_spec(k: u64) -> dreamfx_runtime::tiny::world::ClipSpec {
@@ -60,7 +52,7 @@ fn held_out_captions_give_the_right_colour_shape_and_motion() {
             .expect("generation")
             .video;
         assert_eq!(video.size(), [17, 64, 64, 3]);
-        let v = pixels(&video);
+        let v = video_pixels(&video);
         let s = score(&ClipRef::new(&v, 17, 64, 64), &text).expect("a world caption parses");
         eprintln!(
             "{text:?}: colour {} shape {} motion {} (detected {:?})",
@@ -92,15 +84,8 @@ fn image_to_video_keeps_the_given_first_frame() {
     let text = caption(&spec);
     let truth = render(&spec);
     let first_frame = &truth.frames[..64 * 64 * 3];
-    let image = Tensor::from_slice(first_frame)
-        .view([64, 64, 3])
-        .permute([2, 0, 1])
-        .contiguous();
-    let video = pipe
-        .generate(&request(&text, 3, 12, Some(image)), &mut |_, _| true)
-        .expect("generation")
-        .video;
-    let v = pixels(&video);
+    let image = first_frame_image(first_frame, 64, 64);
+    let v = generate_pixels(&pipe, &request(&text, 3, 12, Some(image))).expect("generation");
     let psnr = frame0_psnr(&ClipRef::new(&v, 17, 64, 64), first_frame);
     eprintln!("image to video: frame 0 PSNR {psnr:.1} dB");
     assert!(
@@ -113,14 +98,7 @@ fn image_to_video_keeps_the_given_first_frame() {
 fn same_seed_same_pixels_other_seed_other_clip() {
     let pipe = pipeline();
     let prompt = "a green square moves right on a black background";
-    let gen = |seed| {
-        pixels(
-            &pipe
-                .generate(&request(prompt, seed, 6, None), &mut |_, _| true)
-                .expect("generation")
-                .video,
-        )
-    };
+    let gen = |seed| generate_pixels(&pipe, &request(prompt, seed, 6, None)).expect("generation");
     let (a, b, c) = (gen(5), gen(5), gen(6));
     assert!(a == b, "the same seed gave different pixels");
     let mean_diff = a.iter().zip(&c).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
-use dreamfx_runtime::tiny::clip_request;
 use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
+use dreamfx_runtime::tiny::{clip_request, first_frame_image, generate_pixels};
 use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
 
@@ -21,13 +21,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn to_vec(video: &Tensor) -> Vec<f32> {
-    let n = video.numel();
-    let mut v = vec![0f32; n];
-    video.contiguous().copy_data(&mut v, n);
-    v
 }
 
 fn run() -> Result<(), String> {
@@ -76,11 +69,8 @@ fn run() -> Result<(), String> {
     for k in 0..clips {
         let spec = sample_spec(1_000_000 + k, &cfg);
         let text = caption(&spec);
-        let video = pipe
-            .generate(&request(text.clone(), k, None), &mut |_, _| true)
-            .map_err(|e| e.to_string())?
-            .video;
-        let v = to_vec(&video);
+        let v =
+            generate_pixels(&pipe, &request(text.clone(), k, None)).map_err(|e| e.to_string())?;
         let s = score(&ClipRef::new(&v, 17, 64, 64), &text).ok_or("caption did not parse")?;
         colour += s.colour_ok as u32;
         shape += s.shape_ok as u32;
@@ -95,15 +85,9 @@ fn run() -> Result<(), String> {
         // Image-to-video from the true first frame (every other clip, to bound the time).
         if k % 2 == 0 && pipe.expand_timesteps {
             let truth = render(&spec);
-            let first = Tensor::from_slice(&truth.frames[..64 * 64 * 3])
-                .view([64, 64, 3])
-                .permute([2, 0, 1])
-                .contiguous();
-            let out = pipe
-                .generate(&request(text.clone(), k, Some(first)), &mut |_, _| true)
-                .map_err(|e| e.to_string())?
-                .video;
-            let o = to_vec(&out);
+            let first = first_frame_image(&truth.frames[..64 * 64 * 3], 64, 64);
+            let o = generate_pixels(&pipe, &request(text.clone(), k, Some(first)))
+                .map_err(|e| e.to_string())?;
             let clip = ClipRef::new(&o, 17, 64, 64);
             psnrs.push(frame0_psnr(&clip, &truth.frames[..64 * 64 * 3]));
             i2v_motion += score(&clip, &text).is_some_and(|s| s.motion_ok) as u32;

@@ -15,7 +15,7 @@ pub mod checkers;
 pub mod train;
 pub mod world;
 
-use crate::wan::pipeline::Request;
+use crate::wan::pipeline::{PipelineError, Request, WanPipeline};
 
 /// A request for one clip in the world's format (17 frames of 64×64), as the evaluation, the
 /// benchmark and the tests ask dreamfx-tiny for it: no negative prompt, the model's own
@@ -41,4 +41,26 @@ pub fn clip_request(
         frames: world.frames as i64,
         first_frame,
     }
+}
+
+/// A generated video's pixels, `F×H×W×3` in 0..1 (the layout the checkers read).
+pub fn video_pixels(video: &tch::Tensor) -> Vec<f32> {
+    let video = video.contiguous();
+    let n = video.numel();
+    let mut pixels = vec![0f32; n];
+    video.copy_data(&mut pixels, n);
+    pixels
+}
+
+/// Generates a clip and returns its pixels (see [`video_pixels`]).
+pub fn generate_pixels(pipe: &WanPipeline, req: &Request) -> Result<Vec<f32>, PipelineError> {
+    Ok(video_pixels(&pipe.generate(req, &mut |_, _| true)?.video))
+}
+
+/// A rendered frame (`H×W×3` in 0..1) as the `[3, H, W]` image a request's `first_frame` takes.
+pub fn first_frame_image(frame: &[f32], height: usize, width: usize) -> tch::Tensor {
+    tch::Tensor::from_slice(frame)
+        .view([height as i64, width as i64, 3])
+        .permute([2, 0, 1])
+        .contiguous()
 }

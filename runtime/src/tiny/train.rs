@@ -140,7 +140,8 @@ impl TrainOptions {
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
-            if a == "--quick" || a == "--vae-decoder-only" {
+            // Flags without a value (`--quick` was read above).
+            if matches!(a, "--quick" | "--vae-decoder-only") {
                 o.vae_decoder_only |= a == "--vae-decoder-only";
                 i += 1;
                 continue;
@@ -1316,11 +1317,7 @@ pub fn evaluate(dir: &Path, n: usize, steps: usize, guidance: f64) -> Result<Str
             let spec = world::sample_spec(0xE7A1 + i, &cfg);
             let caption = world::caption(&spec);
             let req = super::clip_request(&caption, i, steps, guidance, None);
-            let g = pipe
-                .generate(&req, &mut |_, _| true)
-                .map_err(|e| e.to_string())?;
-            let pixels: Vec<f32> =
-                Vec::try_from(g.video.flatten(0, -1)).map_err(|e: tch::TchError| e.to_string())?;
+            let pixels = super::generate_pixels(&pipe, &req).map_err(|e| e.to_string())?;
             let clip = ClipRef::new(&pixels, 17, 64, 64);
             let Some(sc) = checkers::score(&clip, &caption) else {
                 continue;
