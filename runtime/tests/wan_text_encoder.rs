@@ -131,6 +131,41 @@ fn tokenizer_ids_equal_the_reference() {
     }
 }
 
+/// `model_max_length` is the length the pipeline pads prompts to when it is a real length;
+/// the huge placeholder tokenizers without one store, or no value, leave Wan's 512.
+#[test]
+fn tokenizer_reports_a_real_model_max_length_only() {
+    let tok = PromptTokenizer::load(&tokenizer_dir()).unwrap();
+    assert_eq!(tok.model_max_length(), Some(512));
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tokenizer_dir().join("tokenizer_config.json")).unwrap(),
+    )
+    .unwrap();
+    for (value, expected) in [
+        (serde_json::json!(32), Some(32)),
+        (serde_json::json!(1e30), None),
+        (serde_json::Value::Null, None),
+    ] {
+        let dir = std::env::temp_dir().join(format!(
+            "dreamfx-tokenizer-max-{}-{}",
+            std::process::id(),
+            value
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            tokenizer_dir().join("tokenizer.json"),
+            dir.join("tokenizer.json"),
+        )
+        .unwrap();
+        let mut c = config.clone();
+        c["model_max_length"] = value.clone();
+        std::fs::write(dir.join("tokenizer_config.json"), c.to_string()).unwrap();
+        let tok = PromptTokenizer::load(&dir).unwrap();
+        assert_eq!(tok.model_max_length(), expected, "model_max_length {value}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
 #[test]
 fn tokenizer_truncates_keeping_eos_and_pads_short() {
     let tok = PromptTokenizer::load(&tokenizer_dir()).unwrap();

@@ -2,13 +2,14 @@
 //! never saw in training) with the pixel-only checkers, measures image-to-video frame-0 PSNR,
 //! and times one 17×64×64 clip with 20 steps and guidance.
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--steps N] [--guidance G]`
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--steps N] [--guidance G]`
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
-use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
+use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Shape, Split, WorldConfig};
 use dreamfx_runtime::tiny::{clip_request, first_frame_image, generate_pixels};
 use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
@@ -35,6 +36,9 @@ fn run() -> Result<(), String> {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/dreamfx-tiny")
     });
     let clips: u64 = opt("--clips").and_then(|v| v.parse().ok()).unwrap_or(40);
+    // Another block of held-out captions (e.g. `--first 1000`) to tune sampler settings on
+    // without choosing them on the reported set.
+    let first: u64 = opt("--first").and_then(|v| v.parse().ok()).unwrap_or(0);
     let steps: usize = opt("--steps").and_then(|v| v.parse().ok()).unwrap_or(20);
     let guidance: f64 = opt("--guidance")
         .and_then(|v| v.parse().ok())
@@ -64,9 +68,11 @@ fn run() -> Result<(), String> {
     let clip_secs = t.elapsed().as_secs_f64();
 
     let (mut colour, mut shape, mut motion) = (0u32, 0u32, 0u32);
+    // Shape confusion: (caption's shape, detected shape or None) → count.
+    let mut confusion: BTreeMap<(Shape, Option<Shape>), u32> = BTreeMap::new();
     let mut psnrs = Vec::new();
-    let mut i2v_motion = 0u32;
-    for k in 0..clips {
+    let (mut i2v_motion, mut i2v_shape) = (0u32, 0u32);
+    for k in first..first + clips {
         let spec = sample_spec(1_000_000 + k, &cfg);
         let text = caption(&spec);
         let v =
@@ -75,6 +81,9 @@ fn run() -> Result<(), String> {
         colour += s.colour_ok as u32;
         shape += s.shape_ok as u32;
         motion += s.motion_ok as u32;
+        *confusion
+            .entry((s.expected.shape, s.detected.shape))
+            .or_default() += 1;
         println!(
             "{:<70} colour {} shape {} motion {}",
             text,
@@ -90,7 +99,9 @@ fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let clip = ClipRef::new(&o, 17, 64, 64);
             psnrs.push(frame0_psnr(&clip, &truth.frames[..64 * 64 * 3]));
-            i2v_motion += score(&clip, &text).is_some_and(|s| s.motion_ok) as u32;
+            let s = score(&clip, &text).ok_or("caption did not parse")?;
+            i2v_motion += s.motion_ok as u32;
+            i2v_shape += s.shape_ok as u32;
         }
     }
     let pct = |n: u32, d: u64| 100.0 * n as f64 / d as f64;
@@ -99,11 +110,18 @@ fn run() -> Result<(), String> {
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));
+    let confused: Vec<String> = confusion
+        .iter()
+        .filter(|((want, got), _)| Some(*want) != *got)
+        .map(|((want, got), n)| format!("{want:?}→{got:?} ×{n}"))
+        .collect();
+    println!("shape mistakes    {}", confused.join(", "));
     if !psnrs.is_empty() {
         let mean = psnrs.iter().sum::<f64>() / psnrs.len() as f64;
         println!(
-            "image-to-video: frame-0 PSNR {mean:.1} dB, motion follows the prompt {:.1}% ({} clips)",
+            "image-to-video: frame-0 PSNR {mean:.1} dB, motion follows the prompt {:.1}%, shape kept {:.1}% ({} clips)",
             pct(i2v_motion, psnrs.len() as u64),
+            pct(i2v_shape, psnrs.len() as u64),
             psnrs.len()
         );
     }

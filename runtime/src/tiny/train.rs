@@ -11,7 +11,8 @@
 //!   `σ·1000`, σ shifted logit-normal; captions dropped 10 % of the time (for guidance);
 //!   first-frame conditioning (clean first latent frame, its tokens at timestep 0, no loss on
 //!   it) on 30 % of samples. Prompts are encoded at a short length and their embeddings
-//!   zero-padded to the pipeline's 512, which is exactly what the pipeline computes.
+//!   zero-padded to `--text-len` (the tokenizer's `model_max_length`), which is exactly what the
+//!   pipeline computes.
 //!
 //! Everything is seeded (`tch::manual_seed`, the world's seeds); the output is a model
 //! directory in the diffusers layout that [`crate::wan::pipeline::WanPipeline::load`] reads.
@@ -26,14 +27,17 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 use super::checkers::{self, ClipRef};
 use super::world::{self, Rng, Split, WorldConfig};
 use crate::wan::pipeline::WanPipeline;
-use crate::wan::pipeline::MAX_SEQUENCE_LENGTH;
 use crate::wan::text_encoder::{encode_prompts, PromptTokenizer, UmT5Config, UmT5Encoder};
 use crate::wan::transformer::{WanTransformer, WanTransformerConfig};
 use crate::wan::vae::{WanVae, WanVaeConfig};
 
-/// Training token length (the pipeline pads to [`MAX_SEQUENCE_LENGTH`]).
+/// Training token length: every caption of the world fits.
 pub const TRAIN_TEXT_LEN: usize = 24;
-/// The sampler's and the training's flow shift.
+/// The default length prompt embeddings are zero-padded to, written to the tokenizer's config
+/// as `model_max_length` so the pipeline pads the same way. Short, because each padded row is
+/// a cross-attention key the DiT computes and attends to (Wan pads to 512).
+pub const TEXT_LEN: usize = 32;
+/// The default flow shift of the sampler and of the training's noise levels.
 pub const FLOW_SHIFT: f64 = 3.0;
 
 /// What a run does; see [`TrainOptions::parse`].
@@ -52,6 +56,13 @@ pub struct TrainOptions {
     pub vae_crop: i64,
     pub dit_batch: i64,
     pub dit_lr: f64,
+    /// Shift of the training's logit-normal noise levels (`σ = sσ'/(1+(s−1)σ')`): a smaller
+    /// shift trains more on the low and middle noise levels where outlines form.
+    pub dit_shift: f64,
+    /// The sampler's `flow_shift` written to the model's scheduler config.
+    pub sampler_shift: f64,
+    /// Prompt embeddings are zero-padded to this many rows ([`TEXT_LEN`]; Wan uses 512).
+    pub text_len: usize,
     /// Stop a stage after this many steps even if its minutes are not spent (for exact
     /// reproduction of a recorded run).
     pub vae_steps: Option<usize>,
@@ -104,7 +115,7 @@ impl Default for Arch {
 pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work target/tiny-train]
        [--seed N] [--vae-minutes M] [--pool-minutes M] [--pool-max N] [--dit-minutes M]
        [--vae-batch N] [--vae-crop PX] [--vae-lr X] [--vae-steps N] [--dit-batch N] [--dit-lr X]
-       [--dit-steps N] [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
+       [--dit-shift S] [--sampler-shift S] [--text-len N] [--dit-steps N] [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
        [--vae-init VAE_DIR] [--vae-window FRAMES] [--vae-decoder-only]
        [--init MODEL_DIR (start stage B from it)]
        [--vae-base-dim N] [--vae-stages 2|3] [--dit-layers N] [--dit-heads N] [--dit-ffn N]\n       train-tiny --eval N [--out DIR]   (score N held-out and N train captions)";
@@ -125,6 +136,9 @@ impl TrainOptions {
             vae_crop: 32,
             dit_batch: 32,
             dit_lr: 1e-3,
+            dit_shift: FLOW_SHIFT,
+            sampler_shift: FLOW_SHIFT,
+            text_len: TEXT_LEN,
             vae_steps: None,
             dit_steps: None,
             threads: 2,
@@ -171,6 +185,9 @@ impl TrainOptions {
                 "--dit-batch" => o.dit_batch = num(v)? as i64,
                 "--threads" => o.threads = num(v)? as i32,
                 "--dit-lr" => o.dit_lr = num(v)?,
+                "--dit-shift" => o.dit_shift = num(v)?,
+                "--sampler-shift" => o.sampler_shift = num(v)?,
+                "--text-len" => o.text_len = num(v)? as usize,
                 "--vae-steps" => o.vae_steps = Some(num(v)? as usize),
                 "--dit-steps" => o.dit_steps = Some(num(v)? as usize),
                 "--vae-base-dim" => o.arch.vae_base_dim = num(v)? as i64,
@@ -194,6 +211,15 @@ impl TrainOptions {
                 "--vae-window {} must be 1 + 4k frames, at most 17",
                 o.vae_window
             ));
+        }
+        if !(TRAIN_TEXT_LEN..=512).contains(&o.text_len) {
+            return Err(format!(
+                "--text-len {} must be {TRAIN_TEXT_LEN} … 512 (every caption fits in {TRAIN_TEXT_LEN})",
+                o.text_len
+            ));
+        }
+        if !(o.dit_shift > 0.0 && o.sampler_shift > 0.0) {
+            return Err("--dit-shift and --sampler-shift must be positive".into());
         }
         if !(2..=3).contains(&o.arch.vae_stages) {
             return Err(format!("--vae-stages {} must be 2 or 3", o.arch.vae_stages));
@@ -312,7 +338,7 @@ pub fn transformer_config_json(arch: &Arch) -> Value {
     })
 }
 
-pub fn scheduler_config_json() -> Value {
+pub fn scheduler_config_json(flow_shift: f64) -> Value {
     json!({
         "_class_name": "UniPCMultistepScheduler",
         "_diffusers_version": "0.42.1",
@@ -322,7 +348,7 @@ pub fn scheduler_config_json() -> Value {
         "disable_corrector": [],
         "dynamic_thresholding_ratio": 0.995,
         "final_sigmas_type": "zero",
-        "flow_shift": FLOW_SHIFT,
+        "flow_shift": flow_shift,
         "lower_order_final": true,
         "num_train_timesteps": 1000,
         "predict_x0": true,
@@ -431,7 +457,7 @@ pub fn vocabulary() -> Vec<String> {
 
 /// Writes `tokenizer.json` (WordLevel, lowercase, whitespace pre-tokenizer, `</s>` appended)
 /// and `tokenizer_config.json` into `dir`; returns the vocabulary size.
-pub fn write_tokenizer(dir: &Path) -> Result<i64, String> {
+pub fn write_tokenizer(dir: &Path, text_len: usize) -> Result<i64, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let specials = ["<pad>", "</s>", "<unk>"];
     let mut vocab = serde_json::Map::new();
@@ -475,7 +501,7 @@ pub fn write_tokenizer(dir: &Path) -> Result<i64, String> {
         &json!({
             "backend": "tokenizers",
             "eos_token": "</s>",
-            "model_max_length": 512,
+            "model_max_length": text_len,
             "pad_token": "<pad>",
             "padding_side": "right",
             "tokenizer_class": "TokenizersBackend",
@@ -910,12 +936,12 @@ fn build_pool(
 }
 
 /// Prompt embeddings as the pipeline makes them: encoded at `TRAIN_TEXT_LEN`, positions past
-/// each prompt zeroed, zero-padded to [`MAX_SEQUENCE_LENGTH`].
-fn embed(enc: &UmT5Encoder, ids: &Tensor, mask: &Tensor) -> Tensor {
+/// each prompt zeroed, zero-padded to `text_len`.
+fn embed(enc: &UmT5Encoder, ids: &Tensor, mask: &Tensor, text_len: usize) -> Tensor {
     let h = enc.forward(ids, mask);
     let h = h * mask.to_kind(Kind::Float).unsqueeze(-1);
     let (b, l, d) = h.size3().expect("3-D");
-    let pad = MAX_SEQUENCE_LENGTH as i64 - l;
+    let pad = text_len as i64 - l;
     if pad > 0 {
         let zeros = Tensor::zeros([b, pad, d], (Kind::Float, h.device()));
         Tensor::cat(&[h, zeros], 1)
@@ -998,7 +1024,8 @@ fn train_dit(
             .where_self(&dropped, &pool.masks.index_select(0, &idx));
         let x0 = pool.latents.index_select(0, &idx);
         let u = Tensor::randn([bsz], (Kind::Float, device)).sigmoid();
-        let sigma = &u * FLOW_SHIFT / ((&u * (FLOW_SHIFT - 1.0)) + 1.0);
+        let shift = opts.dit_shift;
+        let sigma = &u * shift / ((&u * (shift - 1.0)) + 1.0);
         let s5 = sigma.view([bsz, 1, 1, 1, 1]);
         let eps = Tensor::randn_like(&x0);
         let xt = (1.0 - &s5) * &x0 + &s5 * &eps;
@@ -1015,7 +1042,7 @@ fn train_dit(
         let timestep = (fm.unsqueeze(-1).expand([bsz, f, tokens_per_frame], true)
             * (&sigma * 1000.0).view([bsz, 1, 1]))
         .reshape([bsz, f * tokens_per_frame]);
-        let emb = embed(enc, &ids, &masks);
+        let emb = embed(enc, &ids, &masks, opts.text_len);
         let pred = dit.forward(&xt, &timestep, &emb);
         let target = &eps - &x0;
         let weight = m5.expand([bsz, c, f, h, w], true);
@@ -1086,7 +1113,7 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
     let mut report = TrainReport::default();
 
     // Tokenizer.
-    let vocab = write_tokenizer(&out.join("tokenizer"))?;
+    let vocab = write_tokenizer(&out.join("tokenizer"), opts.text_len)?;
     let tokenizer = PromptTokenizer::load(&out.join("tokenizer")).map_err(|e| e.to_string())?;
     println!("[tokenizer] {vocab} tokens");
 
@@ -1161,8 +1188,9 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
             &enc,
             &Tensor::from_slice(&i).view([1, l]).to_device(device),
             &Tensor::from_slice(&m).view([1, l]).to_device(device),
+            opts.text_len,
         );
-        let pipe = encode_prompts(&tokenizer, &enc, &[caption], MAX_SEQUENCE_LENGTH, device)
+        let pipe = encode_prompts(&tokenizer, &enc, &[caption], opts.text_len, device)
             .map_err(|e| e.to_string())?;
         Ok((ours - pipe).abs().max().double_value(&[]))
     })?;
@@ -1185,7 +1213,10 @@ pub fn run(opts: &TrainOptions, command_line: &str) -> Result<TrainReport, Strin
         .save(d.join("model.safetensors"))
         .map_err(|e| e.to_string())?;
     let d = sub("scheduler")?;
-    write_json(&d.join("scheduler_config.json"), &scheduler_config_json())?;
+    write_json(
+        &d.join("scheduler_config.json"),
+        &scheduler_config_json(opts.sampler_shift),
+    )?;
     write_json(&out.join("model_index.json"), &model_index_json())?;
     report.total_bytes = dir_size(out);
     write_model_card(opts, &report, command_line, started.elapsed().as_secs_f64())?;
@@ -1244,7 +1275,8 @@ code as Wan2.1/2.2 in `runtime/src/wan/`): a Wan2.1-layout causal 3D VAE (base_d
 dim_mult {dim_mult}, one res block per stage, z_dim {Z_DIM}, {spatial}× spatial, 4× temporal), a DiT
 ({layers} layers, {heads} heads × 32, ffn {ffn}, patch 1×2×2, TI2V-style per-token timesteps), and a
 umT5 encoder (2 layers, d_model 64, 4 heads × 16, gated-gelu ffn 128) over a word-level
-tokenizer of the shape world's vocabulary. Sampler: UniPC, flow_shift {FLOW_SHIFT}. fp32.
+tokenizer of the shape world's vocabulary; prompt embeddings zero-padded to {text_len} rows
+(the tokenizer's model_max_length). Sampler: UniPC, flow_shift {sampler_shift}. fp32.
 
 **Data.** Procedurally rendered captioned clips of the shape world (`runtime/src/tiny/world.rs`,
 17 frames of 64×64), train split only (held-out colour/shape/motion triples are never shown).
@@ -1255,7 +1287,7 @@ tokenizer of the shape world's vocabulary. Sampler: UniPC, flow_shift {FLOW_SHIF
 - Latent pool: {pc} clips encoded in {psec}.
 - Stage B, DiT + text encoder jointly: {ds} steps of batch {db}, AdamW lr {dlr:.0e} (warm-up, cosine),
   flow matching (x_t = (1−σ)x0 + σε, target ε − x0, σ shifted logit-normal with shift
-  {FLOW_SHIFT}), 10 % empty captions, 30 % first-frame conditioning; {dsec}; final loss (EMA)
+  {dit_shift}), 10 % empty captions, 30 % first-frame conditioning; {dsec}; final loss (EMA)
   {dl:.5}. The written weights are the exponential moving average (decay 0.999) of the steps.
 - Total wall time {total}. Model directory size {mb:.2} MB.
 
@@ -1277,6 +1309,9 @@ tokenizer of the shape world's vocabulary. Sampler: UniPC, flow_shift {FLOW_SHIF
         heads = arch.dit_heads,
         ffn = arch.dit_ffn,
         dlr = opts.dit_lr,
+        sampler_shift = opts.sampler_shift,
+        text_len = opts.text_len,
+        dit_shift = opts.dit_shift,
         seed = opts.seed,
         vs = r.vae_steps,
         vb = opts.vae_batch,
@@ -1399,7 +1434,7 @@ mod tests {
     #[test]
     fn options_parse_devices_sizes_and_continuation() {
         let o = TrainOptions::parse(&args(
-            "--device cuda --dit-layers 8 --vae-stages 3 --vae-window 17 --init m --vae-init m/vae --vae-decoder-only --dit-steps 100",
+            "--device cuda --dit-layers 8 --vae-stages 3 --vae-window 17 --init m --vae-init m/vae --vae-decoder-only --dit-steps 100 --dit-shift 1 --sampler-shift 2 --text-len 512",
         ))
         .expect("valid options");
         assert_eq!(o.device, Device::Cuda(0));
@@ -1409,6 +1444,7 @@ mod tests {
         assert!(o.vae_decoder_only);
         assert_eq!(o.dit_steps, Some(100));
         assert_eq!(o.init.as_deref(), Some(Path::new("m")));
+        assert_eq!((o.dit_shift, o.sampler_shift, o.text_len), (1.0, 2.0, 512));
         let defaults = TrainOptions::parse(&[]).expect("defaults");
         assert_eq!(defaults.device, Device::Cpu);
         assert_eq!(defaults.vae_window, 9);
@@ -1426,6 +1462,8 @@ mod tests {
             "--dit-layers",
             "--seed x",
             "--frobnicate 1",
+            "--text-len 8",
+            "--dit-shift 0",
         ] {
             let e = TrainOptions::parse(&args(bad)).expect_err(bad);
             assert!(!e.is_empty(), "{bad}: empty message");

@@ -14,7 +14,9 @@ use super::text_encoder::{encode_prompts, PromptTokenizer, UmT5Encoder};
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
 
-/// The prompt length the Wan pipelines pad to.
+/// The prompt length the Wan pipelines pad to. A model whose tokenizer names a shorter
+/// `model_max_length` (dreamfx-tiny) is padded to that instead: the zero rows past a prompt
+/// are keys the cross-attention still weighs, so the padded length is part of the model.
 pub const MAX_SEQUENCE_LENGTH: usize = 512;
 
 #[derive(Debug, thiserror::Error)]
@@ -153,13 +155,21 @@ impl WanPipeline {
         ])
     }
 
-    /// Prompt embeddings as the reference pipeline makes them: [1, 512, text_dim].
+    /// The length prompts are padded to: 512 as in the reference pipeline, or the tokenizer's
+    /// shorter `model_max_length`.
+    pub fn text_length(&self) -> usize {
+        self.tokenizer
+            .model_max_length()
+            .map_or(MAX_SEQUENCE_LENGTH, |n| n.min(MAX_SEQUENCE_LENGTH))
+    }
+
+    /// Prompt embeddings as the reference pipeline makes them: [1, text_length, text_dim].
     pub fn encode_prompt(&self, prompt: &str) -> Result<Tensor, PipelineError> {
         encode_prompts(
             &self.tokenizer,
             &self.text_encoder,
             &[prompt],
-            MAX_SEQUENCE_LENGTH,
+            self.text_length(),
             self.device,
         )
         .map_err(|e| PipelineError::Prompt(e.to_string()))

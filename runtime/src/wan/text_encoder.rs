@@ -513,6 +513,9 @@ pub struct PromptTokenizer {
     pad_token: String,
     pad_left: bool,
     truncate_left: bool,
+    /// `model_max_length` of tokenizer_config.json, when it is a real length (tokenizers
+    /// without one store a huge placeholder).
+    model_max_length: Option<usize>,
 }
 
 impl std::fmt::Debug for PromptTokenizer {
@@ -600,7 +603,14 @@ impl PromptTokenizer {
                 path: path.clone(),
                 why: format!("pad token {pad_token:?} is not in the vocabulary"),
             })?;
+        let model_max_length = config
+            .as_ref()
+            .and_then(|c| c.get("model_max_length"))
+            .and_then(|v| v.as_u64())
+            .filter(|&n| n > 0 && n < 1 << 20)
+            .map(|n| n as usize);
         Ok(PromptTokenizer {
+            model_max_length,
             pad_left: side("padding_side"),
             truncate_left: side("truncation_side"),
             tokenizer: Mutex::new(tokenizer),
@@ -611,6 +621,11 @@ impl PromptTokenizer {
 
     pub fn pad_id(&self) -> i64 {
         self.pad_id as i64
+    }
+
+    /// The longest prompt (in tokens) the model was made for, if its config names one.
+    pub fn model_max_length(&self) -> Option<usize> {
+        self.model_max_length
     }
 
     /// Token ids and attention mask of `prompt` (used as given: see [`prompt_clean`]), special
