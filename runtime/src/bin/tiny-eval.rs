@@ -2,7 +2,7 @@
 //! never saw in training) with the pixel-only checkers, measures image-to-video frame-0 PSNR,
 //! and times one 17×64×64 clip with 20 steps and guidance.
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--steps N] [--guidance G]`
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G]`
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,12 @@ fn run() -> Result<(), String> {
     // Another block of held-out captions (e.g. `--first 1000`) to tune sampler settings on
     // without choosing them on the reported set.
     let first: u64 = opt("--first").and_then(|v| v.parse().ok()).unwrap_or(0);
+    // `--split train`: captions of the training split (how much of a gap is generalisation).
+    let split = match opt("--split").as_deref() {
+        None | Some("held-out") => Split::HeldOut,
+        Some("train") => Split::Train,
+        Some(other) => return Err(format!("--split {other:?}: use held-out or train")),
+    };
     let steps: usize = opt("--steps").and_then(|v| v.parse().ok()).unwrap_or(20);
     let guidance: f64 = opt("--guidance")
         .and_then(|v| v.parse().ok())
@@ -46,7 +52,7 @@ fn run() -> Result<(), String> {
     tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
     let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
     let cfg = WorldConfig {
-        split: Split::HeldOut,
+        split,
         max_objects: 1,
         ..WorldConfig::default()
     };
@@ -106,7 +112,12 @@ fn run() -> Result<(), String> {
     }
     let pct = |n: u32, d: u64| 100.0 * n as f64 / d as f64;
     println!();
-    println!("held-out captions: {clips} (steps {steps}, guidance {guidance})");
+    let name = if split == Split::Train {
+        "train"
+    } else {
+        "held-out"
+    };
+    println!("{name} captions: {clips} (steps {steps}, guidance {guidance})");
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));

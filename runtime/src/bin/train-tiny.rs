@@ -2,28 +2,13 @@
 //! directory (default `models/dreamfx-tiny/`). See `dreamfx_runtime::tiny::train`.
 use std::process::ExitCode;
 
-use dreamfx_runtime::tiny::train::{evaluate, run, TrainOptions, USAGE};
+use dreamfx_runtime::tiny::train::{run, TrainOptions, USAGE};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--eval") {
-        let n = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(8);
-        let dir = args
-            .iter()
-            .position(|a| a == "--out")
-            .and_then(|j| args.get(j + 1))
-            .map_or("models/dreamfx-tiny", String::as_str);
-        return match evaluate(std::path::Path::new(dir), n, 20, 4.0) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("train-tiny: {e}");
-                ExitCode::FAILURE
-            }
-        };
     }
     let opts = match TrainOptions::parse(&args) {
         Ok(o) => o,
