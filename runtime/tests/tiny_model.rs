@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
 use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
-use dreamfx_runtime::tiny::{clip_request, first_frame_image, generate_pixels, video_pixels};
+use dreamfx_runtime::tiny::{
+    clip_request, eval_spec, first_frame_image, generate_pixels, video_pixels,
+};
 use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
 use dreamfx_runtime::wan::vae::WanVae;
 use tch::{Device, Kind, Tensor};
@@ -32,12 +34,7 @@ fn request(prompt: &str, seed: u64, steps: usize, first_frame: Option<Tensor>) -
 }
 
 fn held_out_spec(k: u64) -> dreamfx_runtime::tiny::world::ClipSpec {
-    let cfg = WorldConfig {
-        split: Split::HeldOut,
-        max_objects: 1,
-        ..WorldConfig::default()
-    };
-    sample_spec(1_000_000 + k, &cfg)
+    eval_spec(Split::HeldOut, k)
 }
 
 #[test]

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
-use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Shape, Split, WorldConfig};
-use dreamfx_runtime::tiny::{clip_request, first_frame_image, generate_pixels};
+use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
+use dreamfx_runtime::tiny::{clip_request, eval_spec, first_frame_image, generate_pixels};
 use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
 
@@ -51,11 +51,6 @@ fn run() -> Result<(), String> {
         .unwrap_or(4.0);
     tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
     let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
-    let cfg = WorldConfig {
-        split,
-        max_objects: 1,
-        ..WorldConfig::default()
-    };
     let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
         clip_request(&prompt, seed, steps, guidance, first_frame)
     };
@@ -79,7 +74,7 @@ fn run() -> Result<(), String> {
     let mut psnrs = Vec::new();
     let (mut i2v_motion, mut i2v_shape) = (0u32, 0u32);
     for k in first..first + clips {
-        let spec = sample_spec(1_000_000 + k, &cfg);
+        let spec = eval_spec(split, k);
         let text = caption(&spec);
         let v =
             generate_pixels(&pipe, &request(text.clone(), k, None)).map_err(|e| e.to_string())?;

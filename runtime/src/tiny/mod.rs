@@ -43,6 +43,17 @@ pub fn clip_request(
     }
 }
 
+/// The `k`-th evaluation clip of a split: one object (the checkers score the dominant one),
+/// world seeds from 1 000 000 on, so `tiny-eval` and the CI test score the same captions.
+pub fn eval_spec(split: world::Split, k: u64) -> world::ClipSpec {
+    let cfg = world::WorldConfig {
+        split,
+        max_objects: 1,
+        ..world::WorldConfig::default()
+    };
+    world::sample_spec(1_000_000 + k, &cfg)
+}
+
 /// A generated video's pixels, `F×H×W×3` in 0..1 (the layout the checkers read).
 pub fn video_pixels(video: &tch::Tensor) -> Vec<f32> {
     let video = video.contiguous();

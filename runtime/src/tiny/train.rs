@@ -1331,9 +1331,6 @@ tokenizer of the shape world's vocabulary; prompt embeddings zero-padded to {tex
     std::fs::write(opts.out.join("MODEL_CARD.md"), text).map_err(|e| e.to_string())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Evaluation
-
 #[cfg(test)]
 mod tests {
     use super::*;
