@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
-use dreamfx_runtime::tiny::{clip_request, eval_spec, first_frame_image, generate_pixels};
+use dreamfx_runtime::tiny::{
+    clip_request, eval_spec, first_frame_image, generate_pixels, video_pixels,
+};
 use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
 
@@ -73,6 +75,9 @@ fn run() -> Result<(), String> {
     let mut confusion: BTreeMap<(Shape, Option<Shape>), u32> = BTreeMap::new();
     let mut psnrs = Vec::new();
     let (mut i2v_motion, mut i2v_shape) = (0u32, 0u32);
+    // Ceilings: the checkers on the true clips, and on their VAE round trips (what the DiT
+    // could at best reach through this VAE).
+    let (mut truth_ok, mut vae_ok) = ([0u32; 3], [0u32; 3]);
     for k in first..first + clips {
         let spec = eval_spec(split, k);
         let text = caption(&spec);
@@ -92,9 +97,26 @@ fn run() -> Result<(), String> {
             if s.shape_ok { "ok " } else { "BAD" },
             if s.motion_ok { "ok " } else { "BAD" }
         );
+        let truth = render(&spec);
+        let through_vae = vae_round_trip(&pipe, &truth.frames);
+        for (what, pixels, tally) in [
+            ("true clip", &truth.frames, &mut truth_ok),
+            ("VAE round trip", &through_vae, &mut vae_ok),
+        ] {
+            let s =
+                score(&ClipRef::new(pixels, 17, 64, 64), &text).ok_or("caption did not parse")?;
+            for (n, ok) in tally.iter_mut().zip([s.colour_ok, s.shape_ok, s.motion_ok]) {
+                *n += ok as u32;
+            }
+            if !s.all_ok() {
+                println!(
+                    "  its {what} reads as {:?} {:?} {:?}",
+                    s.detected.colour, s.detected.shape, s.detected.motion
+                );
+            }
+        }
         // Image-to-video from the true first frame (every other clip, to bound the time).
         if k % 2 == 0 && pipe.expand_timesteps {
-            let truth = render(&spec);
             let first = first_frame_image(&truth.frames[..64 * 64 * 3], 64, 64);
             let o = generate_pixels(&pipe, &request(text.clone(), k, Some(first)))
                 .map_err(|e| e.to_string())?;
@@ -122,6 +144,17 @@ fn run() -> Result<(), String> {
         .map(|((want, got), n)| format!("{want:?}→{got:?} ×{n}"))
         .collect();
     println!("shape mistakes    {}", confused.join(", "));
+    for (what, tally) in [
+        ("the true clips", truth_ok),
+        ("their VAE round trips", vae_ok),
+    ] {
+        println!(
+            "checkers on {what}: colour {:.1}%, shape {:.1}%, motion {:.1}%",
+            pct(tally[0], clips),
+            pct(tally[1], clips),
+            pct(tally[2], clips)
+        );
+    }
     if !psnrs.is_empty() {
         let mean = psnrs.iter().sum::<f64>() / psnrs.len() as f64;
         println!(
@@ -133,4 +166,20 @@ fn run() -> Result<(), String> {
     }
     println!("one 17x64x64 clip, {steps} steps with guidance: {clip_secs:.2} s");
     Ok(())
+}
+
+/// A rendered clip (`F×H×W×3` in 0..1) encoded and decoded by the pipeline's VAE.
+fn vae_round_trip(pipe: &WanPipeline, frames: &[f32]) -> Vec<f32> {
+    let x = Tensor::from_slice(frames)
+        .view([17, 64, 64, 3])
+        .permute([3, 0, 1, 2])
+        .unsqueeze(0)
+        * 2.0
+        - 1.0;
+    let y = tch::no_grad(|| pipe.vae.decode(&pipe.vae.encode(&x)));
+    let y = ((y + 1.0) / 2.0)
+        .clamp(0.0, 1.0)
+        .squeeze_dim(0)
+        .permute([1, 2, 3, 0]);
+    video_pixels(&y)
 }
