@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
 use dreamfx_runtime::tiny::world::{caption, render, sample_spec, Split, WorldConfig};
 use dreamfx_runtime::tiny::{
-    clip_request, eval_spec, first_frame_image, generate_pixels, video_pixels,
+    clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, video_pixels,
 };
 use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
 use dreamfx_runtime::wan::vae::WanVae;
@@ -117,12 +117,7 @@ fn vae_reconstructs_every_frame_of_a_clip() {
     let cfg = WorldConfig::default();
     for seed in 0..2u64 {
         let clip = render(&sample_spec(seed, &cfg));
-        let x = Tensor::from_slice(&clip.frames)
-            .view([17, 64, 64, 3])
-            .permute([3, 0, 1, 2])
-            .unsqueeze(0)
-            * 2.0
-            - 1.0;
+        let x = clip_tensor(&clip.frames, 17, 64, 64);
         let y = tch::no_grad(|| vae.decode(&vae.encode(&x)));
         // Per-frame MSE on the 0..1 scale (the tensors are in -1..1).
         let mse: Vec<f64> = Vec::try_from(

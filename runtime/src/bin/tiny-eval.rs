@@ -11,7 +11,7 @@ use std::time::Instant;
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
-    clip_request, eval_spec, first_frame_image, generate_pixels, video_pixels,
+    clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, video_pixels,
 };
 use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
@@ -170,12 +170,7 @@ fn run() -> Result<(), String> {
 
 /// A rendered clip (`F×H×W×3` in 0..1) encoded and decoded by the pipeline's VAE.
 fn vae_round_trip(pipe: &WanPipeline, frames: &[f32]) -> Vec<f32> {
-    let x = Tensor::from_slice(frames)
-        .view([17, 64, 64, 3])
-        .permute([3, 0, 1, 2])
-        .unsqueeze(0)
-        * 2.0
-        - 1.0;
+    let x = clip_tensor(frames, 17, 64, 64);
     let y = tch::no_grad(|| pipe.vae.decode(&pipe.vae.encode(&x)));
     let y = ((y + 1.0) / 2.0)
         .clamp(0.0, 1.0)

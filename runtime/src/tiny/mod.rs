@@ -68,6 +68,16 @@ pub fn generate_pixels(pipe: &WanPipeline, req: &Request) -> Result<Vec<f32>, Pi
     Ok(video_pixels(&pipe.generate(req, &mut |_, _| true)?.video))
 }
 
+/// A rendered clip (`F×H×W×3` in 0..1) as the VAE's input: `[1, 3, F, H, W]` in -1..1.
+pub fn clip_tensor(frames: &[f32], num_frames: usize, height: usize, width: usize) -> tch::Tensor {
+    tch::Tensor::from_slice(frames)
+        .view([num_frames as i64, height as i64, width as i64, 3])
+        .permute([3, 0, 1, 2])
+        .unsqueeze(0)
+        * 2.0
+        - 1.0
+}
+
 /// A rendered frame (`H×W×3` in 0..1) as the `[3, H, W]` image a request's `first_frame` takes.
 pub fn first_frame_image(frame: &[f32], height: usize, width: usize) -> tch::Tensor {
     tch::Tensor::from_slice(frame)
