@@ -13,7 +13,7 @@ use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
     clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, video_pixels,
 };
-use dreamfx_runtime::wan::pipeline::WanPipeline;
+use dreamfx_runtime::wan::pipeline::{decoded_frames, WanPipeline};
 use tch::{Device, Tensor};
 
 fn main() -> ExitCode {
@@ -172,9 +172,5 @@ fn run() -> Result<(), String> {
 fn vae_round_trip(pipe: &WanPipeline, frames: &[f32]) -> Vec<f32> {
     let x = clip_tensor(frames, 17, 64, 64);
     let y = tch::no_grad(|| pipe.vae.decode(&pipe.vae.encode(&x)));
-    let y = ((y + 1.0) / 2.0)
-        .clamp(0.0, 1.0)
-        .squeeze_dim(0)
-        .permute([1, 2, 3, 0]);
-    video_pixels(&y)
+    video_pixels(&decoded_frames(&y))
 }

@@ -49,6 +49,17 @@ pub struct WanPipeline {
     device: Device,
 }
 
+/// The VAE's output for one clip (`[1, 3, F, H, W]` in -1..1) as frames: `[F, H, W, 3]` in
+/// 0..1, f32, on the CPU.
+pub fn decoded_frames(video: &Tensor) -> Tensor {
+    (video.to_kind(Kind::Float) / 2.0 + 0.5)
+        .clamp(0.0, 1.0)
+        .get(0)
+        .permute([1, 2, 3, 0])
+        .contiguous()
+        .to_device(Device::Cpu)
+}
+
 /// What to generate.
 #[derive(Debug)]
 pub struct Request {
@@ -265,14 +276,7 @@ impl WanPipeline {
         let z = self
             .vae
             .denormalize_latents(&latents.to_kind(self.vae.kind()));
-        let video = self.vae.decode(&z).to_kind(Kind::Float);
-        let video = (video / 2.0 + 0.5).clamp(0.0, 1.0);
-        // [1, 3, F, H, W] -> [F, H, W, 3]
-        let video = video
-            .get(0)
-            .permute([1, 2, 3, 0])
-            .contiguous()
-            .to_device(Device::Cpu);
+        let video = decoded_frames(&self.vae.decode(&z));
         Ok(Generated { video, latents })
     }
 }
