@@ -144,6 +144,18 @@ fn run() -> Result<(), String> {
         .map(|((want, got), n)| format!("{want:?}→{got:?} ×{n}"))
         .collect();
     println!("shape mistakes    {}", confused.join(", "));
+    // Per caption shape: which outlines the model draws, not only how often it is right.
+    let mut by_shape: BTreeMap<Shape, (u32, u32)> = BTreeMap::new();
+    for ((want, got), n) in &confusion {
+        let e = by_shape.entry(*want).or_default();
+        e.0 += if Some(*want) == *got { *n } else { 0 };
+        e.1 += n;
+    }
+    let by_shape: Vec<String> = by_shape
+        .iter()
+        .map(|(want, (ok, n))| format!("{want:?} {ok}/{n}"))
+        .collect();
+    println!("shape by caption  {}", by_shape.join(", "));
     for (what, tally) in [
         ("the true clips", truth_ok),
         ("their VAE round trips", vae_ok),
