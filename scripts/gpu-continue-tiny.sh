@@ -12,7 +12,7 @@
 # is stopped a little after its budget so that the tar always runs: if it was cut short, the
 # last checkpoint (every 3 min) is packed instead.
 set -uo pipefail
-[ $# -ge 6 ] || { sed -n 2,12p "$0"; exit 2; }
+[ $# -ge 6 ] || { sed -n 2,13p "$0"; exit 2; }
 trainer=$1 init=$2 name=$3 seed=$4 minutes=$5 lr=$6
 shift 6
 # The GPU machine's libtorch is its Python's torch (DEVICE=cpu tries the script out here).
