@@ -108,6 +108,29 @@ fn same_seed_same_pixels_other_seed_other_clip() {
     );
 }
 
+/// A prompt encoded beforehand gives the clip the prompt gives (what `tiny-transplant` builds
+/// on), and embeddings of the wrong shape are a clear error, not a libtorch panic.
+#[test]
+fn pre_encoded_prompt_gives_the_same_clip() {
+    let pipe = pipeline();
+    let prompt = "a cyan triangle moves up on a grey background";
+    let req = request(prompt, 3, 4, None);
+    let from_text = pipe.generate(&req, &mut |_, _| true).expect("generation");
+    let embeds = pipe.encode_prompt(prompt).expect("encoding");
+    let from_embeds = pipe
+        .generate_with_prompt_embeds(&req, &embeds, &mut |_, _| true)
+        .expect("generation from embeddings");
+    assert!(
+        from_text.video.equal(&from_embeds.video),
+        "the pre-encoded prompt gave other pixels"
+    );
+    let wrong = embeds.narrow(1, 0, 8);
+    match pipe.generate_with_prompt_embeds(&req, &wrong, &mut |_, _| true) {
+        Err(e) => assert!(e.to_string().contains("prompt embeddings"), "{e}"),
+        Ok(_) => panic!("embeddings of 8 rows were accepted"),
+    }
+}
+
 /// Every frame of a 17-frame clip survives the VAE, not only the first chunks: a VAE trained on
 /// short windows decodes frames 5+ at 13–18 dB because its causal caches never reached their
 /// steady state in training.

@@ -193,7 +193,30 @@ impl WanPipeline {
         req: &Request,
         on_step: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Generated, PipelineError> {
+        let prompt_embeds = self.encode_prompt(&req.prompt)?;
+        self.generate_with_prompt_embeds(req, &prompt_embeds, on_step)
+    }
+
+    /// [`Self::generate`] with the prompt already encoded (`[1, text_length, text_dim]`);
+    /// `req.prompt` is not read, `req.negative_prompt` is encoded as usual.
+    pub fn generate_with_prompt_embeds(
+        &self,
+        req: &Request,
+        prompt_embeds: &Tensor,
+        on_step: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Generated, PipelineError> {
         let _guard = tch::no_grad_guard();
+        let want = [
+            1,
+            self.text_length() as i64,
+            self.transformer.config().text_dim,
+        ];
+        if prompt_embeds.size() != want {
+            return Err(PipelineError::BadRequest(format!(
+                "prompt embeddings are {:?}, this model takes {want:?}",
+                prompt_embeds.size()
+            )));
+        }
         let shape = self.latent_shape(req)?;
         if req.first_frame.is_some() && !self.expand_timesteps {
             return Err(PipelineError::BadRequest(
@@ -202,7 +225,6 @@ impl WanPipeline {
         }
         let kind = self.transformer.kind();
         let cfg = req.guidance > 1.0;
-        let prompt_embeds = self.encode_prompt(&req.prompt)?;
         let negative_embeds = if cfg {
             Some(self.encode_prompt(&req.negative_prompt)?)
         } else {
@@ -259,7 +281,7 @@ impl WanPipeline {
             } else {
                 t
             };
-            let cond = self.transformer.forward(&input, &timestep, &prompt_embeds);
+            let cond = self.transformer.forward(&input, &timestep, prompt_embeds);
             let noise_pred = match &negative_embeds {
                 Some(neg) => {
                     let uncond = self.transformer.forward(&input, &timestep, neg);
