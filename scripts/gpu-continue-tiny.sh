@@ -4,7 +4,7 @@
 # the trainer built here by `scripts/build-trainer-gpu.sh` and carried in an ignored folder:
 #
 #   bash scripts/gpu-continue-tiny.sh TRAINER INIT_DIR NAME SEED DIT_MINUTES LR [more train-tiny flags]
-#   e.g. bash scripts/gpu-continue-tiny.sh .gpubin/train-tiny models/dreamfx-tiny a 20261205 8.2 4e-4
+#   e.g. bash scripts/gpu-continue-tiny.sh .gpubin/train-tiny models/dreamfx-tiny a 20261205 8.2 4e-4 --shape-weights 1,3,2,3,1
 #
 # Writes $OUT/NAME.log and $OUT/NAME.tar (the model directory without its VAE: untar it, copy
 # models/dreamfx-tiny/vae in, then `tiny-eval --model DIR`). The model stays in /tmp/NAME, so a

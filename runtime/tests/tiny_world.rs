@@ -165,6 +165,61 @@ fn captions_round_trip() {
     assert!(spec_from_caption("a red circle and a red star move up", 0).is_none());
 }
 
+/// `shape_weights` shifts how often each shape is drawn (dominant objects: per motion, a
+/// train (colour, shape) in proportion to its shape's weight) and never leaves the split.
+#[test]
+fn shape_weights_set_how_often_each_shape_is_drawn() {
+    for (i, s) in Shape::ALL.iter().enumerate() {
+        assert_eq!(s.index(), i, "{s:?}");
+    }
+    let weights = [1.0f32, 4.0, 2.0, 3.0, 0.5];
+    let weighted = WorldConfig {
+        shape_weights: Some(weights),
+        ..cfg(Split::Train)
+    };
+    let train = triples(Split::Train);
+    let weight = |s: Shape| weights[s.index()] as f64;
+    // The expected share of each shape among dominant objects.
+    let mut expected = [0.0f64; 5];
+    for m in Motion::ALL {
+        let cands: Vec<_> = train.iter().filter(|t| t.2 == m).collect();
+        let total: f64 = cands.iter().map(|t| weight(t.1)).sum();
+        for t in cands {
+            expected[t.1.index()] += weight(t.1) / total / Motion::ALL.len() as f64;
+        }
+    }
+    let n = 20_000u64;
+    let (mut counts, mut uniform_counts) = ([0u64; 5], [0u64; 5]);
+    for seed in 0..n {
+        let spec = sample_spec(seed, &weighted);
+        for o in &spec.objects {
+            assert!(
+                is_train(o.colour, o.shape, o.motion),
+                "{o:?} left the split"
+            );
+        }
+        let d = &spec.objects[0];
+        counts[d.shape.index()] += 1;
+        let u = &sample_spec(seed, &cfg(Split::Train)).objects[0];
+        uniform_counts[u.shape.index()] += 1;
+    }
+    for i in 0..5 {
+        let share = counts[i] as f64 / n as f64;
+        assert!(
+            (share - expected[i]).abs() < 0.015,
+            "{:?}: drawn {share:.3}, expected {:.3}",
+            Shape::ALL[i],
+            expected[i]
+        );
+    }
+    // Squares (weight 4) far more often than rings (weight 0.5), and than without weights.
+    assert!(counts[1] > 5 * counts[4], "{counts:?}");
+    assert!(
+        counts[1] as f64 > 1.5 * uniform_counts[1] as f64,
+        "{counts:?} {uniform_counts:?}"
+    );
+}
+
 #[test]
 fn held_out_split() {
     let train = triples(Split::Train);

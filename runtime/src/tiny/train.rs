@@ -90,6 +90,9 @@ pub struct TrainOptions {
     /// The same for the DiT's flow-matching loss, on the latent cells an object touches (and
     /// their neighbours): a uniform loss is mostly background latents.
     pub dit_object_weight: f64,
+    /// How often the DiT's pool shows each shape ([`world::Shape::ALL`] order), e.g. more of
+    /// the angular shapes it draws worst; `None`: uniform over the admitted triples.
+    pub shape_weights: Option<[f32; 5]>,
 }
 
 /// The sizes of dreamfx-tiny's three networks.
@@ -120,11 +123,33 @@ impl Default for Arch {
 pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work target/tiny-train]
        [--seed N] [--vae-minutes M] [--pool-minutes M] [--pool-max N] [--dit-minutes M]
        [--vae-batch N] [--vae-crop PX] [--vae-lr X] [--vae-steps N] [--dit-batch N] [--dit-lr X]
-       [--dit-shift S] [--dit-object-weight W] [--sampler-shift S] [--text-len N] [--dit-steps N]
+       [--dit-shift S] [--dit-object-weight W] [--shape-weights C,S,T,ST,R] [--sampler-shift S] [--text-len N] [--dit-steps N]
        [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
        [--vae-init VAE_DIR] [--vae-window FRAMES] [--vae-decoder-only] [--vae-object-weight W]
        [--init MODEL_DIR (start stage B from it)]
        [--vae-base-dim N] [--vae-stages 2|3] [--dit-layers N] [--dit-heads N] [--dit-ffn N]";
+
+/// `--shape-weights`: five positive numbers, one per shape in [`world::Shape::ALL`] order.
+fn parse_shape_weights(v: &str) -> Result<[f32; 5], String> {
+    let bad = || {
+        format!(
+            "--shape-weights {v:?}: give five positive numbers, e.g. 1,2,2,2,1 for circle, square, triangle, star, ring"
+        )
+    };
+    let parts: Vec<f32> = v
+        .split(',')
+        .map(|p| p.trim().parse::<f32>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let weights: [f32; 5] = parts.try_into().map_err(|_| bad())?;
+    if weights
+        .iter()
+        .all(|w| w.is_finite() && *w > 0.0 && *w <= 1000.0)
+    {
+        Ok(weights)
+    } else {
+        Err(bad())
+    }
+}
 
 impl TrainOptions {
     pub fn parse(args: &[String]) -> Result<TrainOptions, String> {
@@ -158,6 +183,7 @@ impl TrainOptions {
             vae_decoder_only: false,
             vae_object_weight: 0.0,
             dit_object_weight: 0.0,
+            shape_weights: None,
         };
         let mut i = 0;
         while i < args.len() {
@@ -184,6 +210,7 @@ impl TrainOptions {
                 "--vae-window" => o.vae_window = num(v)? as i64,
                 "--vae-object-weight" => o.vae_object_weight = num(v)?,
                 "--dit-object-weight" => o.dit_object_weight = num(v)?,
+                "--shape-weights" => o.shape_weights = Some(parse_shape_weights(v)?),
                 "--seed" => o.seed = num(v)? as u64,
                 "--vae-minutes" => o.vae_minutes = num(v)?,
                 "--pool-minutes" => o.pool_minutes = num(v)?,
@@ -946,11 +973,18 @@ fn build_pool(
     tokenizer: &PromptTokenizer,
 ) -> Result<(Pool, f64), String> {
     let start = Instant::now();
-    let wcfg = WorldConfig::default();
+    let wcfg = WorldConfig {
+        shape_weights: opts.shape_weights,
+        ..WorldConfig::default()
+    };
+    if let Some(w) = opts.shape_weights {
+        println!("[pool] shape weights (circle, square, triangle, star, ring) {w:?}");
+    }
     let mut lats = Vec::new();
     let mut objects = Vec::new();
     let mut ids = Vec::new();
     let mut masks = Vec::new();
+    let mut shape_counts = [0usize; 5];
     let batch: u64 = if opts.device == Device::Cpu { 8 } else { 64 };
     let mut i = 0u64;
     let mut last = Instant::now();
@@ -972,6 +1006,13 @@ fn build_pool(
                 vae.scale_factor_spatial(),
             ));
             for caption in captions {
+                if let Some(facts) = world::parse_caption(&caption) {
+                    for shape in
+                        std::iter::once(facts.shape).chain(facts.others.iter().map(|o| o.1))
+                    {
+                        shape_counts[shape.index()] += 1;
+                    }
+                }
                 let (id, m) = tokenizer
                     .encode(&caption, TRAIN_TEXT_LEN)
                     .map_err(|e| e.to_string())?;
@@ -995,6 +1036,19 @@ fn build_pool(
         Ok(())
     })?;
     let latents = Tensor::cat(&lats, 0);
+    let objects_total = shape_counts.iter().sum::<usize>().max(1);
+    let mix: Vec<String> = world::Shape::ALL
+        .iter()
+        .map(|s| {
+            let n = shape_counts[s.index()];
+            format!(
+                "{} {n} ({:.1} %)",
+                s.name(),
+                100.0 * n as f64 / objects_total as f64
+            )
+        })
+        .collect();
+    println!("[pool] objects by shape: {}", mix.join(", "));
     println!(
         "[pool] {} clips, latents {:?}, mean {:.3} std {:.3}",
         ids.len(),
@@ -1371,7 +1425,7 @@ tokenizer of the shape world's vocabulary; prompt embeddings zero-padded to {tex
 - Stage A, VAE{vae_how}: {vs} steps of batch {vb} random {window}-frame {crop}×{crop} crops, Adam lr {vlr:.0e}
   (warm-up, cosine), L1 + MSE (+1e-4 latent L2, no KL), pixels on and within 2 px of an object
   weighted {vow}× more; {vsec}; final loss (EMA) {vl:.5}.
-- Latent pool: {pc} clips encoded in {psec}.
+- Latent pool: {pc} clips encoded in {psec}{pool_shapes}.
 - Stage B, DiT + text encoder jointly: {ds} steps of batch {db}, AdamW lr {dlr:.0e} (warm-up, cosine),
   flow matching (x_t = (1−σ)x0 + σε, target ε − x0, σ shifted logit-normal with shift
   {dit_shift}), latent cells on or next to an object weighted {dow}× more, 10 % empty captions,
@@ -1389,6 +1443,13 @@ tokenizer of the shape world's vocabulary; prompt embeddings zero-padded to {tex
         window = opts.vae_window,
         vow = 1.0 + opts.vae_object_weight,
         dow = 1.0 + opts.dit_object_weight,
+        pool_shapes = match opts.shape_weights {
+            Some(w) => format!(
+                ", shapes drawn in proportion circle {} : square {} : triangle {} : star {} : ring {}",
+                w[0], w[1], w[2], w[3], w[4]
+            ),
+            None => String::new(),
+        },
         vae_how = match (&opts.vae_dir, &opts.vae_init, opts.vae_decoder_only) {
             (Some(d), _, _) => format!(" (not trained: reused {})", d.display()),
             (None, Some(d), true) => format!(" (decoder only, from {})", d.display()),
@@ -1488,6 +1549,9 @@ mod tests {
         let w = TrainOptions::parse(&args("--vae-object-weight 8 --dit-object-weight 3"))
             .expect("object weights");
         assert_eq!((w.vae_object_weight, w.dit_object_weight), (8.0, 3.0));
+        assert_eq!(w.shape_weights, None);
+        let s = TrainOptions::parse(&args("--shape-weights 1,2,2.5,2,0.5")).expect("shape weights");
+        assert_eq!(s.shape_weights, Some([1.0, 2.0, 2.5, 2.0, 0.5]));
         let defaults = TrainOptions::parse(&[]).expect("defaults");
         assert_eq!(defaults.device, Device::Cpu);
         assert_eq!(defaults.vae_window, 9);
@@ -1509,6 +1573,11 @@ mod tests {
             "--dit-shift 0",
             "--vae-object-weight -1",
             "--dit-object-weight nan",
+            "--shape-weights 1,2,2,2",
+            "--shape-weights 1,2,2,2,0",
+            "--shape-weights 1,2,2,2,-1",
+            "--shape-weights 1,2,x,2,1",
+            "--shape-weights 1,2,2,2,1,1",
         ] {
             let e = TrainOptions::parse(&args(bad)).expect_err(bad);
             assert!(!e.is_empty(), "{bad}: empty message");

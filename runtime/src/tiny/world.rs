@@ -150,6 +150,11 @@ impl Shape {
     pub fn from_name(s: &str) -> Option<Shape> {
         Shape::ALL.into_iter().find(|x| x.name() == s)
     }
+    /// Position in [`Shape::ALL`] (the order of per-shape tables such as
+    /// [`WorldConfig::shape_weights`]).
+    pub fn index(self) -> usize {
+        self as usize
+    }
     /// Order of rotational symmetry (`None` for the rotation-invariant circle and ring).
     pub fn symmetry(self) -> Option<u32> {
         match self {
@@ -532,6 +537,11 @@ pub struct WorldConfig {
     /// Probability of a gradient background.
     pub gradient_prob: f32,
     pub split: Split,
+    /// Relative frequency of each shape ([`Shape::ALL`] order, all positive) among the objects
+    /// drawn, e.g. to show a model more of the shapes it draws worst; `None`: every admitted
+    /// (colour, shape) equally likely.
+    #[serde(default)]
+    pub shape_weights: Option<[f32; 5]>,
 }
 
 impl Default for WorldConfig {
@@ -543,8 +553,31 @@ impl Default for WorldConfig {
             max_objects: 3,
             gradient_prob: 0.3,
             split: Split::Train,
+            shape_weights: None,
         }
     }
+}
+
+/// An index into `items` drawn by `cfg.shape_weights` of each item's shape, or uniformly.
+fn pick_by_shape<T>(
+    rng: &mut Rng,
+    items: &[T],
+    shape_of: impl Fn(&T) -> Shape,
+    cfg: &WorldConfig,
+) -> usize {
+    let Some(weights) = cfg.shape_weights else {
+        return rng.below(items.len());
+    };
+    let weight = |item: &T| weights[shape_of(item).index()];
+    let total: f32 = items.iter().map(&weight).sum();
+    let mut u = rng.uniform() * total;
+    for (i, item) in items.iter().enumerate() {
+        u -= weight(item);
+        if u < 0.0 {
+            return i;
+        }
+    }
+    items.len() - 1
 }
 
 /// One object and its motion. At frame `t` (`u = t / (frames − 1)`) its pose is
@@ -634,7 +667,8 @@ pub struct CaptionFacts {
 /// Draws a clip spec. The same seed and config give the same spec on every machine.
 ///
 /// The dominant object's (colour, shape, motion) triple comes from `cfg.split`: the motion
-/// uniformly, then (colour, shape) uniformly among those the split admits with it.
+/// uniformly, then (colour, shape) among those the split admits with it (uniformly, or by
+/// `cfg.shape_weights`).
 /// Secondary objects always use train triples and colours distinct from the others'.
 pub fn sample_spec(rng_seed: u64, cfg: &WorldConfig) -> ClipSpec {
     assert!(cfg.frames >= 2, "a clip needs at least 2 frames");
@@ -646,7 +680,7 @@ pub fn sample_spec(rng_seed: u64, cfg: &WorldConfig) -> ClipSpec {
     if cands.is_empty() {
         cands = all.to_vec();
     }
-    let (colour, shape, motion) = cands[rng.below(cands.len())];
+    let (colour, shape, motion) = cands[pick_by_shape(&mut rng, &cands, |t| t.1, cfg)];
     let n = match cfg.max_objects.clamp(1, 3) {
         1 => 1,
         2 => 1 + (rng.uniform() < 0.4) as usize,
@@ -672,7 +706,7 @@ pub fn sample_spec(rng_seed: u64, cfg: &WorldConfig) -> ClipSpec {
         if others.is_empty() {
             break;
         }
-        objs.push(others[rng.below(others.len())]);
+        objs.push(others[pick_by_shape(&mut rng, &others, |o| o.1, cfg)]);
     }
     let background = Background {
         colour: BgColour::ALL[rng.below(BgColour::ALL.len())],
