@@ -4,14 +4,14 @@
 //!
 //! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G]`
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
-    clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, video_pixels,
+    arg_value, clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels,
+    video_pixels, EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, WanPipeline};
 use tch::{Device, Tensor};
@@ -28,25 +28,13 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let model = opt("--model").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/dreamfx-tiny")
-    });
-    let clips: u64 = opt("--clips").and_then(|v| v.parse().ok()).unwrap_or(40);
-    // Another block of held-out captions (e.g. `--first 1000`) to tune sampler settings on
-    // without choosing them on the reported set.
-    let first: u64 = opt("--first").and_then(|v| v.parse().ok()).unwrap_or(0);
-    // `--split train`: captions of the training split (how much of a gap is generalisation).
-    let split = match opt("--split").as_deref() {
-        None | Some("held-out") => Split::HeldOut,
-        Some("train") => Split::Train,
-        Some(other) => return Err(format!("--split {other:?}: use held-out or train")),
-    };
+    let EvalArgs {
+        model,
+        clips,
+        first,
+        split,
+    } = EvalArgs::parse(&args)?;
+    let opt = |name: &str| arg_value(&args, name);
     let steps: usize = opt("--steps").and_then(|v| v.parse().ok()).unwrap_or(20);
     let guidance: f64 = opt("--guidance")
         .and_then(|v| v.parse().ok())

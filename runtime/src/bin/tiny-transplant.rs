@@ -10,12 +10,11 @@
 //! If the composite fixed the shapes, the encoder would be the culprit.
 //!
 //! `cargo run --release -p dreamfx-runtime --bin tiny-transplant -- [--model DIR] [--clips N] [--first K] [--split held-out|train]`
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dreamfx_runtime::tiny::checkers::{score, ClipRef, Scores};
-use dreamfx_runtime::tiny::world::{caption, is_train, Colour, Shape, Split};
-use dreamfx_runtime::tiny::{clip_request, eval_spec, video_pixels};
+use dreamfx_runtime::tiny::world::{caption, is_train, Colour, Shape};
+use dreamfx_runtime::tiny::{clip_request, eval_spec, video_pixels, EvalArgs};
 use dreamfx_runtime::wan::pipeline::WanPipeline;
 use tch::{Device, Tensor};
 
@@ -31,25 +30,12 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let model = opt("--model").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../models/dreamfx-tiny"
-        ))
-    });
-    let clips: u64 = opt("--clips").and_then(|v| v.parse().ok()).unwrap_or(40);
-    let first: u64 = opt("--first").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let split = match opt("--split").as_deref() {
-        None | Some("held-out") => Split::HeldOut,
-        Some("train") => Split::Train,
-        Some(other) => return Err(format!("--split {other:?}: use held-out or train")),
-    };
+    let EvalArgs {
+        model,
+        clips,
+        first,
+        split,
+    } = EvalArgs::parse(&args)?;
     tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
     let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
     let len = pipe.text_length();

@@ -17,6 +17,53 @@ pub mod world;
 
 use crate::wan::pipeline::{PipelineError, Request, WanPipeline};
 
+/// The value after `name` on a command line (`--clips 40` → `"40"`).
+pub fn arg_value(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// What an evaluation command (`tiny-eval`, `tiny-transplant`) scores, from its command line:
+/// `--model DIR` (default: the committed dreamfx-tiny), `--clips N` (40), `--first K` (0: the
+/// reported block; another, e.g. 1000, to choose settings on without tuning on the reported
+/// one) and `--split held-out|train` (training captions: how much of a gap is held-out-ness).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalArgs {
+    pub model: std::path::PathBuf,
+    pub clips: u64,
+    pub first: u64,
+    pub split: world::Split,
+}
+
+impl EvalArgs {
+    pub fn parse(args: &[String]) -> Result<EvalArgs, String> {
+        let number = |name: &str, default: u64| match arg_value(args, name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("{name} {v:?}: give a whole number")),
+        };
+        let split = match arg_value(args, "--split").as_deref() {
+            None | Some("held-out") => world::Split::HeldOut,
+            Some("train") => world::Split::Train,
+            Some(other) => return Err(format!("--split {other:?}: use held-out or train")),
+        };
+        Ok(EvalArgs {
+            model: arg_value(args, "--model")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                        .join("../models/dreamfx-tiny")
+                }),
+            clips: number("--clips", 40)?,
+            first: number("--first", 0)?,
+            split,
+        })
+    }
+}
+
 /// A request for one clip in the world's format (17 frames of 64×64), as the evaluation, the
 /// benchmark and the tests ask dreamfx-tiny for it: no negative prompt, the model's own
 /// sampler and shift.
@@ -84,4 +131,35 @@ pub fn first_frame_image(frame: &[f32], height: usize, width: usize) -> tch::Ten
         .view([height as i64, width as i64, 3])
         .permute([2, 0, 1])
         .contiguous()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn eval_args_defaults_values_and_refusals() {
+        let d = EvalArgs::parse(&[]).expect("defaults");
+        assert_eq!((d.clips, d.first, d.split), (40, 0, world::Split::HeldOut));
+        assert!(d.model.ends_with("models/dreamfx-tiny"), "{:?}", d.model);
+        let e = EvalArgs::parse(&args("--model /m --clips 120 --first 2000 --split train"))
+            .expect("values");
+        assert_eq!(
+            e,
+            EvalArgs {
+                model: "/m".into(),
+                clips: 120,
+                first: 2000,
+                split: world::Split::Train
+            }
+        );
+        for bad in ["--clips many", "--first -1", "--split test"] {
+            let err = EvalArgs::parse(&args(bad)).expect_err(bad);
+            assert!(err.contains(bad.split(' ').next().unwrap()), "{bad}: {err}");
+        }
+    }
 }
