@@ -568,6 +568,8 @@ struct RenderedBatch {
     captions: Vec<String>,
     /// `[N, 1, F, H, W]` in 0..1: how much of each pixel any object covers.
     coverage: Tensor,
+    /// The shape of every object of every clip.
+    shapes: Vec<world::Shape>,
 }
 
 /// Renders the clips of `seeds` on all CPU cores.
@@ -576,7 +578,7 @@ fn render_batch(seeds: &[u64], cfg: &WorldConfig, device: Device) -> RenderedBat
         .map_or(1, |n| n.get())
         .clamp(1, seeds.len().max(1));
     let chunk = seeds.len().div_ceil(threads).max(1);
-    let rendered: Vec<(world::Clip, String)> = std::thread::scope(|s| {
+    let rendered: Vec<(world::ClipSpec, world::Clip, String)> = std::thread::scope(|s| {
         let handles: Vec<_> = seeds
             .chunks(chunk)
             .map(|part| {
@@ -584,7 +586,8 @@ fn render_batch(seeds: &[u64], cfg: &WorldConfig, device: Device) -> RenderedBat
                     part.iter()
                         .map(|&seed| {
                             let spec = world::sample_spec(seed, cfg);
-                            (world::render(&spec), world::caption(&spec))
+                            let (clip, caption) = (world::render(&spec), world::caption(&spec));
+                            (spec, clip, caption)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -605,7 +608,9 @@ fn render_batch(seeds: &[u64], cfg: &WorldConfig, device: Device) -> RenderedBat
     let mut flat = Vec::with_capacity(rendered.len() * px * 3);
     let mut coverage = Vec::with_capacity(rendered.len() * px);
     let mut captions = Vec::with_capacity(rendered.len());
-    for (clip, caption) in rendered {
+    let mut shapes = Vec::new();
+    for (spec, clip, caption) in rendered {
+        shapes.extend(spec.objects.iter().map(|o| o.shape));
         flat.extend_from_slice(&clip.frames);
         let start = coverage.len();
         coverage.resize(start + px, 0.0f32);
@@ -630,6 +635,7 @@ fn render_batch(seeds: &[u64], cfg: &WorldConfig, device: Device) -> RenderedBat
         clips,
         captions,
         coverage,
+        shapes,
     }
 }
 
@@ -1000,20 +1006,17 @@ fn build_pool(
                 clips,
                 captions,
                 coverage,
+                shapes,
             } = render_batch(&seeds, &wcfg, opts.device);
+            for shape in shapes {
+                shape_counts[shape.index()] += 1;
+            }
             objects.push(latent_object_cells(
                 &coverage,
                 vae.scale_factor_temporal(),
                 vae.scale_factor_spatial(),
             ));
             for caption in captions {
-                if let Some(facts) = world::parse_caption(&caption) {
-                    for shape in
-                        std::iter::once(facts.shape).chain(facts.others.iter().map(|o| o.1))
-                    {
-                        shape_counts[shape.index()] += 1;
-                    }
-                }
                 let (id, m) = tokenizer
                     .encode(&caption, TRAIN_TEXT_LEN)
                     .map_err(|e| e.to_string())?;
