@@ -10,7 +10,7 @@ use std::time::Instant;
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
-    arg_value, clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels,
+    clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, parsed_arg,
     video_pixels, EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, WanPipeline};
@@ -34,11 +34,8 @@ fn run() -> Result<(), String> {
         first,
         split,
     } = EvalArgs::parse(&args)?;
-    let opt = |name: &str| arg_value(&args, name);
-    let steps: usize = opt("--steps").and_then(|v| v.parse().ok()).unwrap_or(20);
-    let guidance: f64 = opt("--guidance")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4.0);
+    let steps: usize = parsed_arg(&args, "--steps", 20, "a whole number")?;
+    let guidance: f64 = parsed_arg(&args, "--guidance", 4.0, "a number")?;
     tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
     let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
     let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {

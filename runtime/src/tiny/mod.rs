@@ -25,6 +25,20 @@ pub fn arg_value(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
+/// The value after `name` parsed as a `T`, `default` when the flag is absent, and an error that
+/// names the flag when it does not parse (a typo must not silently run the default).
+pub fn parsed_arg<T: std::str::FromStr>(
+    args: &[String],
+    name: &str,
+    default: T,
+    what: &str,
+) -> Result<T, String> {
+    match arg_value(args, name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| format!("{name} {v:?}: give {what}")),
+    }
+}
+
 /// What an evaluation command (`tiny-eval`, `tiny-transplant`) scores, from its command line:
 /// `--model DIR` (default: the committed dreamfx-tiny), `--clips N` (40), `--first K` (0: the
 /// reported block; another, e.g. 1000, to choose settings on without tuning on the reported
@@ -39,12 +53,7 @@ pub struct EvalArgs {
 
 impl EvalArgs {
     pub fn parse(args: &[String]) -> Result<EvalArgs, String> {
-        let number = |name: &str, default: u64| match arg_value(args, name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("{name} {v:?}: give a whole number")),
-        };
+        let number = |name: &str, default: u64| parsed_arg(args, name, default, "a whole number");
         let split = match arg_value(args, "--split").as_deref() {
             None | Some("held-out") => world::Split::HeldOut,
             Some("train") => world::Split::Train,
@@ -139,6 +148,15 @@ mod tests {
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parsed_arg_defaults_parses_and_names_a_bad_value() {
+        let a = args("--steps 30 --guidance x");
+        assert_eq!(parsed_arg(&a, "--steps", 20usize, "a whole number"), Ok(30));
+        assert_eq!(parsed_arg(&a, "--shift", 3.0f64, "a number"), Ok(3.0));
+        let err = parsed_arg(&a, "--guidance", 4.0f64, "a number").expect_err("x is no number");
+        assert_eq!(err, "--guidance \"x\": give a number");
     }
 
     #[test]
