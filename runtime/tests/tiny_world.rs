@@ -514,3 +514,51 @@ fn render_speed() {
         "render 17×64×64: {per:.3} ms/clip with buffer reuse; sample_spec {per_spec:.1} µs (this build's profile)"
     );
 }
+
+#[test]
+fn upright_specs_differ_only_in_the_angle_and_render_unrotated() {
+    let upright = WorldConfig {
+        upright: true,
+        ..cfg(Split::Train)
+    };
+    let mut rotated_before = 0;
+    for seed in 0..300u64 {
+        let free = sample_spec(seed, &cfg(Split::Train));
+        let fixed = sample_spec(seed, &upright);
+        assert_eq!(free.objects.len(), fixed.objects.len(), "seed {seed}");
+        assert_eq!(caption(&free), caption(&fixed), "seed {seed}");
+        for (f, u) in free.objects.iter().zip(&fixed.objects) {
+            assert_eq!(u.angle, 0.0, "seed {seed}: {u:?}");
+            rotated_before += (f.angle != 0.0) as u32;
+            let mut f = f.clone();
+            f.angle = 0.0;
+            assert_eq!(&f, u, "seed {seed}: only the angle may differ");
+        }
+    }
+    assert!(
+        rotated_before > 50,
+        "the default world rotates angular shapes"
+    );
+
+    // An upright square's frame 0 is axis-aligned: its mask's bounding box is filled.
+    let square = (0..1000u64)
+        .map(|seed| sample_spec(seed, &upright))
+        .find(|s| s.objects.len() == 1 && s.objects[0].shape == Shape::Square)
+        .expect("a one-square clip");
+    let clip = render(&square);
+    let (h, w) = (square.size[0], square.size[1]);
+    let mask = &clip.masks[0][..h * w];
+    let inside: Vec<(usize, usize)> = (0..h * w)
+        .filter(|&i| mask[i] > 0.5)
+        .map(|i| (i / w, i % w))
+        .collect();
+    let rows =
+        inside.iter().map(|p| p.0).max().unwrap() - inside.iter().map(|p| p.0).min().unwrap() + 1;
+    let cols =
+        inside.iter().map(|p| p.1).max().unwrap() - inside.iter().map(|p| p.1).min().unwrap() + 1;
+    let fill = inside.len() as f64 / (rows * cols) as f64;
+    assert!(
+        fill > 0.9,
+        "an upright square fills {fill:.2} of its bounding box"
+    );
+}
