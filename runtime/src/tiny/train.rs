@@ -93,8 +93,6 @@ pub struct TrainOptions {
     /// How often the DiT's pool shows each shape ([`world::Shape::ALL`] order), e.g. more of
     /// the angular shapes it draws worst; `None`: uniform over the admitted triples.
     pub shape_weights: Option<[f32; 5]>,
-    /// The DiT's pool renders angular shapes upright ([`world::WorldConfig::upright`]).
-    pub upright: bool,
 }
 
 /// The sizes of dreamfx-tiny's three networks.
@@ -127,7 +125,6 @@ pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work t
        [--vae-batch N] [--vae-crop PX] [--vae-lr X] [--vae-steps N] [--dit-batch N] [--dit-lr X]
        [--dit-shift S] [--dit-object-weight W] [--sampler-shift S] [--text-len N] [--dit-steps N]
        [--shape-weights CIRCLE,SQUARE,TRIANGLE,STAR,RING (the DiT pool's shape mix)]
-       [--upright (the DiT pool's squares, triangles and stars start unrotated)]
        [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
        [--vae-init VAE_DIR] [--vae-window FRAMES] [--vae-decoder-only] [--vae-object-weight W]
        [--init MODEL_DIR (start stage B from it)]
@@ -188,15 +185,13 @@ impl TrainOptions {
             vae_object_weight: 0.0,
             dit_object_weight: 0.0,
             shape_weights: None,
-            upright: false,
         };
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
             // Flags without a value (`--quick` was read above).
-            if matches!(a, "--quick" | "--vae-decoder-only" | "--upright") {
+            if matches!(a, "--quick" | "--vae-decoder-only") {
                 o.vae_decoder_only |= a == "--vae-decoder-only";
-                o.upright |= a == "--upright";
                 i += 1;
                 continue;
             }
@@ -987,12 +982,8 @@ fn build_pool(
     let start = Instant::now();
     let wcfg = WorldConfig {
         shape_weights: opts.shape_weights,
-        upright: opts.upright,
         ..WorldConfig::default()
     };
-    if opts.upright {
-        println!("[pool] angular shapes start upright");
-    }
     if let Some(w) = opts.shape_weights {
         println!("[pool] shape weights (circle, square, triangle, star, ring) {w:?}");
     }
@@ -1565,9 +1556,6 @@ mod tests {
         assert_eq!(w.shape_weights, None);
         let s = TrainOptions::parse(&args("--shape-weights 1,2,2.5,2,0.5")).expect("shape weights");
         assert_eq!(s.shape_weights, Some([1.0, 2.0, 2.5, 2.0, 0.5]));
-        assert!(!s.upright);
-        let u = TrainOptions::parse(&args("--upright --dit-batch 8")).expect("upright");
-        assert!(u.upright && u.dit_batch == 8);
         let defaults = TrainOptions::parse(&[]).expect("defaults");
         assert_eq!(defaults.device, Device::Cpu);
         assert_eq!(defaults.vae_window, 9);

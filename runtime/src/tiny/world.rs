@@ -542,13 +542,6 @@ pub struct WorldConfig {
     /// (colour, shape) equally likely.
     #[serde(default)]
     pub shape_weights: Option<[f32; 5]>,
-    /// Squares, triangles and stars start upright (angle 0: a point or a side up) instead of
-    /// at a random rotation. The captions never name an orientation, so a random one is
-    /// variance the caption cannot explain; in the VAE's latents a 0.3 rad turn moves a clip
-    /// about as far as changing its shape. The angle is still drawn, so every other property of
-    /// a seed's spec is the same either way.
-    #[serde(default)]
-    pub upright: bool,
 }
 
 impl Default for WorldConfig {
@@ -561,7 +554,6 @@ impl Default for WorldConfig {
             gradient_prob: 0.3,
             split: Split::Train,
             shape_weights: None,
-            upright: false,
         }
     }
 }
@@ -857,7 +849,6 @@ fn build_spec(
         } else {
             0.0
         };
-        let angle = if cfg.upright { 0.0 } else { angle };
         placed.push(ObjectSpec {
             shape,
             colour,
