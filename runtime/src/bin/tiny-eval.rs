@@ -14,7 +14,7 @@ use dreamfx_runtime::tiny::{
     video_pixels, EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, WanPipeline};
-use tch::{Device, Tensor};
+use tch::Tensor;
 
 fn main() -> ExitCode {
     match run() {
@@ -28,16 +28,16 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let eval = EvalArgs::parse(&args)?;
     let EvalArgs {
-        model,
         clips,
         first,
         split,
-    } = EvalArgs::parse(&args)?;
+        ..
+    } = eval;
     let steps: usize = parsed_arg(&args, "--steps", 20, "a whole number")?;
     let guidance: f64 = parsed_arg(&args, "--guidance", 4.0, "a number")?;
-    tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
-    let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
+    let pipe = eval.load_pipeline()?;
     let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
         clip_request(&prompt, seed, steps, guidance, first_frame)
     };

@@ -15,8 +15,7 @@ use std::process::ExitCode;
 use dreamfx_runtime::tiny::checkers::{score, ClipRef, Scores};
 use dreamfx_runtime::tiny::world::{caption, is_train, Colour, Shape};
 use dreamfx_runtime::tiny::{clip_request, eval_spec, video_pixels, EvalArgs};
-use dreamfx_runtime::wan::pipeline::WanPipeline;
-use tch::{Device, Tensor};
+use tch::Tensor;
 
 fn main() -> ExitCode {
     match run() {
@@ -30,14 +29,14 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let eval = EvalArgs::parse(&args)?;
     let EvalArgs {
-        model,
         clips,
         first,
         split,
-    } = EvalArgs::parse(&args)?;
-    tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
-    let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
+        ..
+    } = eval;
+    let pipe = eval.load_pipeline()?;
     let len = pipe.text_length();
     let encode = |text: &str| pipe.encode_prompt(text).map_err(|e| e.to_string());
     let token_ids = |text: &str| {

@@ -71,6 +71,12 @@ impl EvalArgs {
             split,
         })
     }
+
+    /// The model to score, on the CPU with libtorch using every core.
+    pub fn load_pipeline(&self) -> Result<WanPipeline, String> {
+        tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
+        WanPipeline::load(&self.model, tch::Device::Cpu).map_err(|e| e.to_string())
+    }
 }
 
 /// A request for one clip in the world's format (17 frames of 64×64), as the evaluation, the
