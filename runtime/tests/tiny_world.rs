@@ -454,6 +454,13 @@ fn confusion_sanity() {
             );
             let s = score(&ClipRef::from(&clip), cap).unwrap();
             assert!(s.all_ok(), "{cap}: {:?}", d.motion);
+            // Each frame's own outline names the shape too (what tiny-eval's per-frame line
+            // counts), and a frame with no object names none.
+            let per_frame: Vec<_> = d.frames.iter().map(|f| f.shape()).collect();
+            assert!(
+                per_frame.iter().all(|&s| s == Some(shape)),
+                "{cap} seed {seed}: {per_frame:?}"
+            );
         }
     }
     // A red circle is not a red square, a blue circle is not red, moving left is not right.
@@ -470,6 +477,25 @@ fn confusion_sanity() {
     let empty = vec![0.1f32; 17 * 64 * 64 * 3];
     let s = score(&ClipRef::new(&empty, 17, 64, 64), "a red circle moves left").unwrap();
     assert!(!s.colour_ok && !s.shape_ok && !s.motion_ok);
+    // A circle that leaves after frame 8: its later frames name no shape.
+    let spec = spec_from_caption("a red circle stays still on a black background", 2).unwrap();
+    let mut clip = render(&spec);
+    let frame_len = 64 * 64 * 3;
+    let background: Vec<f32> = clip.frames[..3].to_vec();
+    for px in clip.frames[9 * frame_len..].chunks_mut(3) {
+        px.copy_from_slice(&background);
+    }
+    let shapes: Vec<_> = detect(&ClipRef::from(&clip))
+        .frames
+        .iter()
+        .map(|f| f.shape())
+        .collect();
+    assert_eq!(shapes.len(), 17);
+    assert!(
+        shapes[..9].iter().all(|&s| s == Some(Shape::Circle)),
+        "{shapes:?}"
+    );
+    assert!(shapes[9..].iter().all(|s| s.is_none()), "{shapes:?}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
+use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef, Scores};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
     clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, parsed_arg,
@@ -63,12 +63,17 @@ fn run() -> Result<(), String> {
     // Ceilings: the checkers on the true clips, and on their VAE round trips (what the DiT
     // could at best reach through this VAE).
     let (mut truth_ok, mut vae_ok) = ([0u32; 3], [0u32; 3]);
+    // Where in the clip shapes are lost: each frame's own outline, per latent frame.
+    let per_latent = pipe.vae.scale_factor_temporal() as usize;
+    let [mut t2v_frames, mut i2v_frames, mut vae_frames] =
+        [(); 3].map(|_| ShapePerLatentFrame::new(17, per_latent));
     for k in first..first + clips {
         let spec = eval_spec(split, k);
         let text = caption(&spec);
         let v =
             generate_pixels(&pipe, &request(text.clone(), k, None)).map_err(|e| e.to_string())?;
         let s = score(&ClipRef::new(&v, 17, 64, 64), &text).ok_or("caption did not parse")?;
+        t2v_frames.add(&s);
         colour += s.colour_ok as u32;
         shape += s.shape_ok as u32;
         motion += s.motion_ok as u32;
@@ -84,12 +89,20 @@ fn run() -> Result<(), String> {
         );
         let truth = render(&spec);
         let through_vae = vae_round_trip(&pipe, &truth.frames);
-        for (what, pixels, tally) in [
-            ("true clip", &truth.frames, &mut truth_ok),
-            ("VAE round trip", &through_vae, &mut vae_ok),
+        for (what, pixels, tally, frame_tally) in [
+            ("true clip", &truth.frames, &mut truth_ok, None),
+            (
+                "VAE round trip",
+                &through_vae,
+                &mut vae_ok,
+                Some(&mut vae_frames),
+            ),
         ] {
             let s =
                 score(&ClipRef::new(pixels, 17, 64, 64), &text).ok_or("caption did not parse")?;
+            if let Some(frame_tally) = frame_tally {
+                frame_tally.add(&s);
+            }
             for (n, ok) in tally.iter_mut().zip([s.colour_ok, s.shape_ok, s.motion_ok]) {
                 *n += ok as u32;
             }
@@ -108,6 +121,7 @@ fn run() -> Result<(), String> {
             let clip = ClipRef::new(&o, 17, 64, 64);
             psnrs.push(frame0_psnr(&clip, &truth.frames[..64 * 64 * 3]));
             let s = score(&clip, &text).ok_or("caption did not parse")?;
+            i2v_frames.add(&s);
             i2v_motion += s.motion_ok as u32;
             i2v_shape += s.shape_ok as u32;
         }
@@ -161,6 +175,19 @@ fn run() -> Result<(), String> {
             psnrs.len()
         );
     }
+    println!(
+        "shape right per frame, by latent frame (frame 0 | then {per_latent} frames each): \
+         each frame's own outline, so a shape lost over the clip shows"
+    );
+    for (what, tally) in [
+        ("text-to-video", &t2v_frames),
+        ("image-to-video", &i2v_frames),
+        ("VAE round trip", &vae_frames),
+    ] {
+        if let Some(line) = tally.line() {
+            println!("  {what:<16} {line}");
+        }
+    }
     println!("one 17x64x64 clip, {steps} steps with guidance: {clip_secs:.2} s");
     Ok(())
 }
@@ -170,4 +197,45 @@ fn vae_round_trip(pipe: &WanPipeline, frames: &[f32]) -> Vec<f32> {
     let x = clip_tensor(frames, 17, 64, 64);
     let y = tch::no_grad(|| pipe.vae.decode(&pipe.vae.encode(&x)));
     video_pixels(&decoded_frames(&y))
+}
+
+/// How often each frame's own outline names the caption's shape, pooled per latent frame
+/// (frame 0 alone, then `per_latent` frames each, as the causal VAE groups them).
+struct ShapePerLatentFrame {
+    per_latent: usize,
+    /// Per latent frame: (frames whose shape was right, frames seen).
+    tally: Vec<(u32, u32)>,
+}
+
+impl ShapePerLatentFrame {
+    fn new(frames: usize, per_latent: usize) -> Self {
+        ShapePerLatentFrame {
+            per_latent,
+            tally: vec![(0, 0); 1 + (frames - 1).div_ceil(per_latent)],
+        }
+    }
+
+    fn add(&mut self, s: &Scores) {
+        for (t, frame) in s.detected.frames.iter().enumerate() {
+            let latent = if t == 0 {
+                0
+            } else {
+                1 + (t - 1) / self.per_latent
+            };
+            let cell = &mut self.tally[latent];
+            cell.0 += (frame.shape() == Some(s.expected.shape)) as u32;
+            cell.1 += 1;
+        }
+    }
+
+    /// Percentages per latent frame, or `None` before any clip was added.
+    fn line(&self) -> Option<String> {
+        (self.tally[0].1 > 0).then(|| {
+            self.tally
+                .iter()
+                .map(|&(ok, n)| format!("{:5.1}%", 100.0 * ok as f64 / n.max(1) as f64))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+    }
 }

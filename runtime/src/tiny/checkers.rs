@@ -187,6 +187,46 @@ pub struct FrameObs {
     pub hole: bool,
 }
 
+impl FrameObs {
+    /// The shape this frame's outline alone names (the clip's [`Detection::shape`] pools the
+    /// frames); `None` when the frame has no object. Shows where in a clip a shape is lost.
+    pub fn shape(&self) -> Option<Shape> {
+        (self.area > 0.0).then(|| {
+            let [_, _, _, a3, a4, a5, _] = self.harmonics;
+            shape_from([a3, a4, a5], self.hole)
+        })
+    }
+}
+
+/// The shape named by an outline's symmetry harmonics `[a_3, a_4, a_5]` and whether it has a
+/// hole: a ring, a circle when no harmonic stands out, else the polygon of the largest.
+fn shape_from(harmonics: [f32; 3], hole: bool) -> Shape {
+    let (kbest, hbest) = (0..3).fold((0usize, -1.0f32), |a, k| {
+        if harmonics[k] > a.1 {
+            (k, harmonics[k])
+        } else {
+            a
+        }
+    });
+    if hole {
+        Shape::Ring
+    } else if hbest < CIRCLE_MAX_HARMONIC {
+        Shape::Circle
+    } else {
+        [Shape::Triangle, Shape::Square, Shape::Star][kbest]
+    }
+}
+
+/// The harmonic that carries a polygon's orientation (its rotational symmetry order).
+fn symmetry_order(shape: Shape) -> Option<usize> {
+    match shape {
+        Shape::Triangle => Some(3),
+        Shape::Square => Some(4),
+        Shape::Star => Some(5),
+        Shape::Circle | Shape::Ring => None,
+    }
+}
+
 /// Everything [`detect`] found. Fields are `None` when no object was found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Detection {
@@ -431,20 +471,7 @@ pub fn detect(clip: &ClipRef) -> Detection {
     }
     det.shape_harmonics = hsum.map(|v| v / wsum);
     det.hole_fraction = holes as f32 / valid.len() as f32;
-    let (kbest, hbest) = (0..3).fold((0usize, -1.0f32), |a, k| {
-        if det.shape_harmonics[k] > a.1 {
-            (k, det.shape_harmonics[k])
-        } else {
-            a
-        }
-    });
-    let shape = if det.hole_fraction >= 0.5 {
-        Shape::Ring
-    } else if hbest < CIRCLE_MAX_HARMONIC {
-        Shape::Circle
-    } else {
-        [Shape::Triangle, Shape::Square, Shape::Star][kbest]
-    };
+    let shape = shape_from(det.shape_harmonics, det.hole_fraction >= 0.5);
     det.shape = Some(shape);
 
     // Tracks.
@@ -460,8 +487,7 @@ pub fn detect(clip: &ClipRef) -> Detection {
     });
     det.y_range = ymax - ymin;
     det.y_reversals = reversals(&ys, (0.25 * det.y_range).max(1.0));
-    if kbest < 3 && shape != Shape::Circle && shape != Shape::Ring {
-        let k = kbest + 3;
+    if let Some(k) = symmetry_order(shape) {
         let mut unwrapped = Vec::with_capacity(valid.len());
         let mut acc = 0.0f32;
         let mut prev = det.frames[valid[0]].phases[k];
