@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use dreamfx_runtime::wan::pipeline::{initial_noise, Request, WanPipeline};
+use dreamfx_runtime::wan::pipeline::{initial_noise, PipelineError, Request, WanPipeline};
 use dreamfx_runtime::wan::scheduler::SchedulerConfig;
 use tch::{Device, Kind, Tensor};
 
@@ -145,6 +145,58 @@ fn same_seed_same_pixels_other_seed_other_pixels() {
         .unwrap()
         .to_string();
     assert!(err.contains("frame count"), "{err}");
+}
+
+#[test]
+fn video_to_video_from_latents_spans_decode_to_generation() {
+    let pipe = WanPipeline::load(&fixtures().join("models/wan21"), Device::Cpu).unwrap();
+    let req = |seed| Request {
+        prompt: "a red circle moves left".into(),
+        negative_prompt: String::new(),
+        seed,
+        steps: 4,
+        guidance: 1.0,
+        shift: None,
+        scheduler: None,
+        width: 32,
+        height: 32,
+        frames: 5,
+        first_frame: None,
+    };
+    let fresh = pipe.generate(&req(3), &mut |_, _| true).unwrap();
+    let from = |strength: f64, seed: u64| {
+        let mut steps_seen = Vec::new();
+        let out = pipe
+            .generate_from_latents(&req(seed), &fresh.latents, strength, &mut |done, total| {
+                steps_seen.push((done, total));
+                true
+            })
+            .unwrap();
+        (out.video, steps_seen)
+    };
+    // Strength 0 runs no step: the starting latents, decoded.
+    let (none, seen) = from(0.0, 3);
+    assert!(seen.is_empty());
+    assert_eq!(max_err(&none, &fresh.video), 0.0);
+    // Strength 1 starts from σ ≈ 1: the same clip as a generation with that seed.
+    let (full, seen) = from(1.0, 3);
+    assert_eq!(seen.last(), Some(&(4, 4)));
+    assert!(max_err(&full, &fresh.video) < 1e-3);
+    // Half strength runs the last two steps, the same for the same seed, and is neither the
+    // start nor a fresh clip.
+    let (half, seen) = from(0.5, 9);
+    assert_eq!(seen, vec![(1, 2), (2, 2)]);
+    assert_eq!(max_err(&half, &from(0.5, 9).0), 0.0);
+    assert!(max_err(&half, &fresh.video) > 1e-4);
+    let other_seed = pipe.generate(&req(9), &mut |_, _| true).unwrap().video;
+    assert!(max_err(&half, &other_seed) > 1e-4);
+    // What cannot run is refused with a reason.
+    let err = |r: Result<_, _>| r.err().map(|e: PipelineError| e.to_string()).unwrap();
+    let bad = pipe.generate_from_latents(&req(3), &fresh.latents, 1.5, &mut |_, _| true);
+    assert!(err(bad).contains("strength"));
+    let wrong = fresh.latents.narrow(2, 0, 1);
+    let bad = pipe.generate_from_latents(&req(3), &wrong, 0.5, &mut |_, _| true);
+    assert!(err(bad).contains("starting latents"));
 }
 
 #[test]

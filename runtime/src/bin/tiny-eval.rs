@@ -2,7 +2,11 @@
 //! never saw in training) with the pixel-only checkers, measures image-to-video frame-0 PSNR,
 //! and times one 17×64×64 clip with 20 steps and guidance.
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G]`
+//! `--restart S` asks each text-to-video clip not from noise but from its true clip's latents
+//! noised to strength `S` (video-to-video): how much of the schedule the model needs to decide
+//! what it draws (a diagnostic; the targets are scored without it).
+//!
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart S]`
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -10,10 +14,10 @@ use std::time::Instant;
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef, Scores};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
-    clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, parsed_arg,
-    video_pixels, EvalArgs,
+    arg_value, clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels,
+    parsed_arg, video_pixels, EvalArgs,
 };
-use dreamfx_runtime::wan::pipeline::{decoded_frames, WanPipeline};
+use dreamfx_runtime::wan::pipeline::{decoded_frames, PipelineError, Request, WanPipeline};
 use tch::Tensor;
 
 fn main() -> ExitCode {
@@ -37,6 +41,13 @@ fn run() -> Result<(), String> {
     } = eval;
     let steps: usize = parsed_arg(&args, "--steps", 20, "a whole number")?;
     let guidance: f64 = parsed_arg(&args, "--guidance", 4.0, "a number")?;
+    let restart: Option<f64> = match arg_value(&args, "--restart") {
+        None => None,
+        Some(v) => match v.parse::<f64>() {
+            Ok(s) if (0.0..=1.0).contains(&s) => Some(s),
+            _ => return Err(format!("--restart {v:?}: give a strength 0 … 1")),
+        },
+    };
     let pipe = eval.load_pipeline()?;
     let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
         clip_request(&prompt, seed, steps, guidance, first_frame)
@@ -70,8 +81,13 @@ fn run() -> Result<(), String> {
     for k in first..first + clips {
         let spec = eval_spec(split, k);
         let text = caption(&spec);
-        let v =
-            generate_pixels(&pipe, &request(text.clone(), k, None)).map_err(|e| e.to_string())?;
+        let truth = render(&spec);
+        let req = request(text.clone(), k, None);
+        let v = match restart {
+            None => generate_pixels(&pipe, &req),
+            Some(strength) => restarted_pixels(&pipe, &req, &truth.frames, strength),
+        }
+        .map_err(|e| e.to_string())?;
         let s = score(&ClipRef::new(&v, 17, 64, 64), &text).ok_or("caption did not parse")?;
         t2v_frames.add(&s);
         colour += s.colour_ok as u32;
@@ -87,7 +103,6 @@ fn run() -> Result<(), String> {
             if s.shape_ok { "ok " } else { "BAD" },
             if s.motion_ok { "ok " } else { "BAD" }
         );
-        let truth = render(&spec);
         let through_vae = vae_round_trip(&pipe, &truth.frames);
         for (what, pixels, tally, frame_tally) in [
             ("true clip", &truth.frames, &mut truth_ok, None),
@@ -133,7 +148,11 @@ fn run() -> Result<(), String> {
     } else {
         "held-out"
     };
-    println!("{name} captions: {clips} (steps {steps}, guidance {guidance})");
+    let from = match restart {
+        Some(s) => format!(", text-to-video restarted from the true clips at strength {s}"),
+        None => String::new(),
+    };
+    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{from})");
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));
@@ -190,6 +209,19 @@ fn run() -> Result<(), String> {
     }
     println!("one 17x64x64 clip, {steps} steps with guidance: {clip_secs:.2} s");
     Ok(())
+}
+
+/// A clip generated from a rendered clip's latents noised to `strength` (video-to-video).
+fn restarted_pixels(
+    pipe: &WanPipeline,
+    req: &Request,
+    frames: &[f32],
+    strength: f64,
+) -> Result<Vec<f32>, PipelineError> {
+    let x = clip_tensor(frames, 17, 64, 64);
+    let start = tch::no_grad(|| pipe.vae.normalize_latents(&pipe.vae.encode(&x)));
+    let out = pipe.generate_from_latents(req, &start, strength, &mut |_, _| true)?;
+    Ok(video_pixels(&out.video))
 }
 
 /// A rendered clip (`F×H×W×3` in 0..1) encoded and decoded by the pipeline's VAE.

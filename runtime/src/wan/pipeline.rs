@@ -205,6 +205,37 @@ impl WanPipeline {
         prompt_embeds: &Tensor,
         on_step: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Generated, PipelineError> {
+        self.denoise(req, prompt_embeds, None, on_step)
+    }
+
+    /// Video-to-video as diffusers' video-to-video pipelines do it (SDEdit): the clean latents
+    /// `start` (normalised, the shape of [`Generated::latents`]) noised with the request's seed
+    /// to the noise level of step `steps − round(steps · strength)`, then the remaining steps.
+    /// Strength 1 is a generation from (almost) pure noise, 0 returns `start` decoded; in
+    /// between, how much of the schedule a model needs to decide what it draws.
+    pub fn generate_from_latents(
+        &self,
+        req: &Request,
+        start: &Tensor,
+        strength: f64,
+        on_step: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Generated, PipelineError> {
+        if !(0.0..=1.0).contains(&strength) {
+            return Err(PipelineError::BadRequest(format!(
+                "strength must be 0 … 1, got {strength}"
+            )));
+        }
+        let prompt_embeds = self.encode_prompt(&req.prompt)?;
+        self.denoise(req, &prompt_embeds, Some((start, strength)), on_step)
+    }
+
+    fn denoise(
+        &self,
+        req: &Request,
+        prompt_embeds: &Tensor,
+        start: Option<(&Tensor, f64)>,
+        on_step: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Generated, PipelineError> {
         let _guard = tch::no_grad_guard();
         let want = [
             1,
@@ -239,7 +270,25 @@ impl WanPipeline {
             None => sampler,
         };
         let mut scheduler = sampler.build(req.steps);
+        let total = scheduler.steps();
         let mut latents = initial_noise(&shape, req.seed).to_device(self.device);
+        let first_step = match start {
+            None => 0,
+            Some((clean, strength)) => {
+                if clean.size() != shape {
+                    return Err(PipelineError::BadRequest(format!(
+                        "the starting latents are {:?}, this request's are {shape:?}",
+                        clean.size()
+                    )));
+                }
+                let first = total - (strength * total as f64).round() as usize;
+                let sigma = scheduler.sigmas()[first] as f64;
+                let clean = clean.to_kind(Kind::Float).to_device(self.device);
+                latents = clean * (1.0 - sigma) + latents * sigma;
+                scheduler.begin_at(first);
+                first
+            }
+        };
 
         // First-frame conditioning: the image's latent, normalised, replaces frame 0.
         let mask = Tensor::ones(
@@ -270,8 +319,7 @@ impl WanPipeline {
             None => latents.shallow_clone(),
         };
 
-        let total = scheduler.steps();
-        for i in 0..total {
+        for i in first_step..total {
             let input = blend(&latents).to_kind(kind);
             let t = scheduler.timestep_tensor(i, 1).to_device(self.device);
             let timestep = if self.expand_timesteps {
@@ -290,7 +338,7 @@ impl WanPipeline {
                 None => cond,
             };
             latents = scheduler.step(&noise_pred.to_kind(Kind::Float), &latents);
-            if !on_step(i + 1, total) {
+            if !on_step(i + 1 - first_step, total - first_step) {
                 return Err(PipelineError::Cancelled);
             }
         }

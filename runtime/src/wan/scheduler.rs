@@ -335,6 +335,19 @@ impl Scheduler {
         self.timesteps.len()
     }
 
+    /// Starts a fresh sampler at step `index` instead of 0 (diffusers' `set_begin_index`, as
+    /// its video-to-video pipelines use): a multistep solver has no history yet, so it begins
+    /// at first order there as it does at step 0.
+    pub fn begin_at(&mut self, index: usize) {
+        assert!(
+            self.step_index == 0 && index <= self.steps(),
+            "begin_at({index}) on a sampler of {} steps that has already stepped {}",
+            self.steps(),
+            self.step_index
+        );
+        self.step_index = index;
+    }
+
     /// One denoising step from `sample` given the model's (guided) flow prediction.
     pub fn step(&mut self, model_output: &Tensor, sample: &Tensor) -> Tensor {
         let i = self.step_index;
