@@ -113,14 +113,13 @@ fn image_to_video_wan22() {
     run("pipeline_ti2v_wan22");
 }
 
-#[test]
-fn same_seed_same_pixels_other_seed_other_pixels() {
-    let pipe = WanPipeline::load(&fixtures().join("models/wan21"), Device::Cpu).unwrap();
-    let req = |seed| Request {
+/// A 5-frame 32×32 text-to-video request without guidance for the wan21 fixture model.
+fn small_request(seed: u64, steps: usize) -> Request {
+    Request {
         prompt: "a red circle moves left".into(),
         negative_prompt: String::new(),
         seed,
-        steps: 2,
+        steps,
         guidance: 1.0,
         shift: None,
         scheduler: None,
@@ -128,7 +127,13 @@ fn same_seed_same_pixels_other_seed_other_pixels() {
         height: 32,
         frames: 5,
         first_frame: None,
-    };
+    }
+}
+
+#[test]
+fn same_seed_same_pixels_other_seed_other_pixels() {
+    let pipe = WanPipeline::load(&fixtures().join("models/wan21"), Device::Cpu).unwrap();
+    let req = |seed| small_request(seed, 2);
     let a = pipe.generate(&req(1), &mut |_, _| true).unwrap().video;
     let b = pipe.generate(&req(1), &mut |_, _| true).unwrap().video;
     let c = pipe.generate(&req(2), &mut |_, _| true).unwrap().video;
@@ -150,19 +155,7 @@ fn same_seed_same_pixels_other_seed_other_pixels() {
 #[test]
 fn video_to_video_from_latents_spans_decode_to_generation() {
     let pipe = WanPipeline::load(&fixtures().join("models/wan21"), Device::Cpu).unwrap();
-    let req = |seed| Request {
-        prompt: "a red circle moves left".into(),
-        negative_prompt: String::new(),
-        seed,
-        steps: 4,
-        guidance: 1.0,
-        shift: None,
-        scheduler: None,
-        width: 32,
-        height: 32,
-        frames: 5,
-        first_frame: None,
-    };
+    let req = |seed| small_request(seed, 4);
     let fresh = pipe.generate(&req(3), &mut |_, _| true).unwrap();
     let from = |strength: f64, seed: u64| {
         let mut steps_seen = Vec::new();
