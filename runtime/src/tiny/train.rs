@@ -57,10 +57,6 @@ pub struct TrainOptions {
     /// Shift of the training's logit-normal noise levels (`σ = sσ'/(1+(s−1)σ')`): a smaller
     /// shift trains more on low noise levels (1 scored worse than 3 on shape: model card, run 5).
     pub dit_shift: f64,
-    /// Training noise levels are squeezed into `[dit_sigma_min, 1]` (`σ ← m + (1−m)σ`): shapes
-    /// are decided at high noise (the model card's restart test), so a fine-tune can spend
-    /// itself there. 0: the whole range.
-    pub dit_sigma_min: f64,
     /// The sampler's `flow_shift` written to the model's scheduler config.
     pub sampler_shift: f64,
     /// Prompt embeddings are zero-padded to this many rows ([`TEXT_LEN`]; Wan uses 512).
@@ -127,7 +123,7 @@ impl Default for Arch {
 pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work target/tiny-train]
        [--seed N] [--vae-minutes M] [--pool-minutes M] [--pool-max N] [--dit-minutes M]
        [--vae-batch N] [--vae-crop PX] [--vae-lr X] [--vae-steps N] [--dit-batch N] [--dit-lr X]
-       [--dit-shift S] [--dit-sigma-min X] [--dit-object-weight W] [--sampler-shift S] [--text-len N] [--dit-steps N]
+       [--dit-shift S] [--dit-object-weight W] [--sampler-shift S] [--text-len N] [--dit-steps N]
        [--shape-weights CIRCLE,SQUARE,TRIANGLE,STAR,RING (the DiT pool's shape mix)]
        [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
        [--vae-init VAE_DIR] [--vae-window FRAMES] [--vae-decoder-only] [--vae-object-weight W]
@@ -173,7 +169,6 @@ impl TrainOptions {
             dit_batch: 32,
             dit_lr: 1e-3,
             dit_shift: FLOW_SHIFT,
-            dit_sigma_min: 0.0,
             sampler_shift: FLOW_SHIFT,
             text_len: TEXT_LEN,
             vae_steps: None,
@@ -229,7 +224,6 @@ impl TrainOptions {
                 "--threads" => o.threads = num(v)? as i32,
                 "--dit-lr" => o.dit_lr = num(v)?,
                 "--dit-shift" => o.dit_shift = num(v)?,
-                "--dit-sigma-min" => o.dit_sigma_min = num(v)?,
                 "--sampler-shift" => o.sampler_shift = num(v)?,
                 "--text-len" => o.text_len = num(v)? as usize,
                 "--vae-steps" => o.vae_steps = Some(num(v)? as usize),
@@ -268,12 +262,6 @@ impl TrainOptions {
             return Err(format!(
                 "--text-len {} must be {TRAIN_TEXT_LEN} … 512 (every caption fits in {TRAIN_TEXT_LEN})",
                 o.text_len
-            ));
-        }
-        if !(0.0..0.95).contains(&o.dit_sigma_min) {
-            return Err(format!(
-                "--dit-sigma-min {} must be 0 … 0.95",
-                o.dit_sigma_min
             ));
         }
         if !(o.dit_shift > 0.0 && o.sampler_shift > 0.0) {
@@ -1180,7 +1168,6 @@ fn train_dit(
         let u = Tensor::randn([bsz], (Kind::Float, device)).sigmoid();
         let shift = opts.dit_shift;
         let sigma = &u * shift / ((&u * (shift - 1.0)) + 1.0);
-        let sigma = sigma * (1.0 - opts.dit_sigma_min) + opts.dit_sigma_min;
         let s5 = sigma.view([bsz, 1, 1, 1, 1]);
         let eps = Tensor::randn_like(&x0);
         let xt = (1.0 - &s5) * &x0 + &s5 * &eps;
@@ -1569,12 +1556,9 @@ mod tests {
         assert_eq!(w.shape_weights, None);
         let s = TrainOptions::parse(&args("--shape-weights 1,2,2.5,2,0.5")).expect("shape weights");
         assert_eq!(s.shape_weights, Some([1.0, 2.0, 2.5, 2.0, 0.5]));
-        let m = TrainOptions::parse(&args("--dit-sigma-min 0.7")).expect("sigma floor");
-        assert_eq!(m.dit_sigma_min, 0.7);
         let defaults = TrainOptions::parse(&[]).expect("defaults");
         assert_eq!(defaults.device, Device::Cpu);
         assert_eq!(defaults.vae_window, 9);
-        assert_eq!(defaults.dit_sigma_min, 0.0);
         assert_eq!(defaults.arch, Arch::default());
     }
 
@@ -1593,8 +1577,6 @@ mod tests {
             "--dit-shift 0",
             "--vae-object-weight -1",
             "--dit-object-weight nan",
-            "--dit-sigma-min 1",
-            "--dit-sigma-min -0.1",
             "--shape-weights 1,2,2,2",
             "--shape-weights 1,2,2,2,0",
             "--shape-weights 1,2,2,2,-1",
