@@ -82,10 +82,12 @@ fn run() -> Result<(), String> {
         let spec = eval_spec(split, k);
         let text = caption(&spec);
         let truth = render(&spec);
+        // The true clip's latents: the VAE round trip's, and a restart's starting point.
+        let truth_latents = vae_latents(&pipe, &truth.frames);
         let req = request(text.clone(), k, None);
         let v = match restart {
             None => generate_pixels(&pipe, &req),
-            Some(strength) => restarted_pixels(&pipe, &req, &truth.frames, strength),
+            Some(strength) => restarted_pixels(&pipe, &req, &truth_latents, strength),
         }
         .map_err(|e| e.to_string())?;
         let s = score(&ClipRef::new(&v, 17, 64, 64), &text).ok_or("caption did not parse")?;
@@ -103,7 +105,7 @@ fn run() -> Result<(), String> {
             if s.shape_ok { "ok " } else { "BAD" },
             if s.motion_ok { "ok " } else { "BAD" }
         );
-        let through_vae = vae_round_trip(&pipe, &truth.frames);
+        let through_vae = decoded_pixels(&pipe, &truth_latents);
         for (what, pixels, tally, frame_tally) in [
             ("true clip", &truth.frames, &mut truth_ok, None),
             (
@@ -211,23 +213,27 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// A clip generated from a rendered clip's latents noised to `strength` (video-to-video).
+/// A clip generated from a rendered clip's VAE latents noised to `strength` (video-to-video).
 fn restarted_pixels(
     pipe: &WanPipeline,
     req: &Request,
-    frames: &[f32],
+    latents: &Tensor,
     strength: f64,
 ) -> Result<Vec<f32>, PipelineError> {
-    let x = clip_tensor(frames, 17, 64, 64);
-    let start = tch::no_grad(|| pipe.vae.normalize_latents(&pipe.vae.encode(&x)));
+    let start = tch::no_grad(|| pipe.vae.normalize_latents(latents));
     let out = pipe.generate_from_latents(req, &start, strength, &mut |_, _| true)?;
     Ok(video_pixels(&out.video))
 }
 
-/// A rendered clip (`F×H×W×3` in 0..1) encoded and decoded by the pipeline's VAE.
-fn vae_round_trip(pipe: &WanPipeline, frames: &[f32]) -> Vec<f32> {
+/// A rendered clip (`F×H×W×3` in 0..1) encoded by the pipeline's VAE.
+fn vae_latents(pipe: &WanPipeline, frames: &[f32]) -> Tensor {
     let x = clip_tensor(frames, 17, 64, 64);
-    let y = tch::no_grad(|| pipe.vae.decode(&pipe.vae.encode(&x)));
+    tch::no_grad(|| pipe.vae.encode(&x))
+}
+
+/// VAE latents decoded to pixels.
+fn decoded_pixels(pipe: &WanPipeline, latents: &Tensor) -> Vec<f32> {
+    let y = tch::no_grad(|| pipe.vae.decode(latents));
     video_pixels(&decoded_frames(&y))
 }
 
