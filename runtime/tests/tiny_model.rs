@@ -66,7 +66,7 @@ fn held_out_captions_give_the_right_colour_shape_and_motion() {
     eprintln!("held-out: colour {colour}/{n}, shape {shape}/{n}, motion {motion}/{n}");
     // The committed model scores 8/8, 5/8 and 8/8 here (100 / 72.5 / 97.5 % over tiny-eval's
     // 40 captions); each bar leaves room for other CPUs' float rounding to flip a borderline
-    // clip or two (chance is 1/8, 1.6/8 and 0.6/8).
+    // clip or two.
     assert!(
         colour >= 7,
         "colour right on {colour}/{n} held-out captions"
