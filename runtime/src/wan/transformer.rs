@@ -436,6 +436,21 @@ impl Attention {
         context: Option<&Tensor>,
         rope: Option<&(Tensor, Tensor)>,
     ) -> Tensor {
+        self.forward_with(xs, context, rope, false)
+    }
+
+    /// Probe: `identity` replaces the attention by the value projection (perturbed-attention
+    /// guidance's weak model).
+    fn forward_with(
+        &self,
+        xs: &Tensor,
+        context: Option<&Tensor>,
+        rope: Option<&(Tensor, Tensor)>,
+        identity: bool,
+    ) -> Tensor {
+        if identity {
+            return self.to_out.forward(&self.to_v.forward(xs));
+        }
         let ctx = context.unwrap_or(xs);
         let dim = *self.norm_q.size().first().expect("norm_q is 1-D");
         let q = self.to_q.forward(xs);
@@ -512,6 +527,7 @@ impl Block {
         context: &Tensor,
         temb: &Tensor,
         rope: &(Tensor, Tensor),
+        identity_attn: bool,
     ) -> Tensor {
         let kind = xs.kind();
         let mods: Vec<Tensor> = if temb.dim() == 4 {
@@ -530,7 +546,9 @@ impl Block {
 
         // 1. Self-attention.
         let norm = (fp32_layer_norm(xs, self.eps) * (scale_msa + 1.0) + shift_msa).to_kind(kind);
-        let attn = self.attn1.forward(&norm, None, Some(rope));
+        let attn = self
+            .attn1
+            .forward_with(&norm, None, Some(rope), identity_attn);
         let xs = (xs.to_kind(Kind::Float) + attn * gate_msa).to_kind(kind);
 
         // 2. Cross-attention.
@@ -712,6 +730,19 @@ impl WanTransformer {
         timestep: &Tensor,
         encoder_hidden_states: &Tensor,
     ) -> Tensor {
+        self.forward_perturbed(hidden_states, timestep, encoder_hidden_states, &[], &[])
+    }
+
+    /// Probe: `skip` blocks left out (skip-layer guidance), `identity` blocks' self-attention
+    /// replaced by identity (perturbed-attention guidance).
+    pub fn forward_perturbed(
+        &self,
+        hidden_states: &Tensor,
+        timestep: &Tensor,
+        encoder_hidden_states: &Tensor,
+        skip: &[usize],
+        identity: &[usize],
+    ) -> Tensor {
         let c = &self.config;
         let device = self.device();
         let (b, ch, f, h, w) = hidden_states.size5().unwrap_or_else(|_| {
@@ -789,8 +820,11 @@ impl WanTransformer {
             timestep_proj.unflatten(1, [6, -1])
         };
 
-        for block in &self.blocks {
-            xs = block.forward(&xs, &context, &timestep_proj, &rope);
+        for (i, block) in self.blocks.iter().enumerate() {
+            if skip.contains(&i) {
+                continue;
+            }
+            xs = block.forward(&xs, &context, &timestep_proj, &rope, identity.contains(&i));
         }
 
         // Output norm, projection, unpatchify.
