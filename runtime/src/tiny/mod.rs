@@ -75,32 +75,7 @@ impl EvalArgs {
     /// The model to score, on the CPU with libtorch using every core.
     pub fn load_pipeline(&self) -> Result<WanPipeline, String> {
         tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
-        let mut pipe =
-            WanPipeline::load(&self.model, tch::Device::Cpu).map_err(|e| e.to_string())?;
-        if let Ok(spec) = std::env::var("DREAMFX_GUIDE") {
-            // Probe: DIR:WEIGHT[:SIGMA_MIN], DIR a model directory of an earlier checkpoint.
-            let parts: Vec<&str> = spec.split(':').collect();
-            let dir = std::path::Path::new(parts[0]);
-            let kind = pipe.transformer.kind();
-            pipe.guide = Some(crate::wan::pipeline::Guide {
-                transformer: crate::wan::transformer::WanTransformer::load(
-                    &dir.join("transformer"),
-                    tch::Device::Cpu,
-                    kind,
-                )
-                .map_err(|e| e.to_string())?,
-                text_encoder: crate::wan::text_encoder::UmT5Encoder::load(
-                    &dir.join("text_encoder"),
-                    tch::Device::Cpu,
-                    kind,
-                )
-                .map_err(|e| e.to_string())?,
-                weight: parts[1].parse().unwrap(),
-                sigma_min: parts.get(2).map_or(0.0, |v| v.parse().unwrap()),
-            });
-            eprintln!("autoguidance probe: {spec}");
-        }
-        Ok(pipe)
+        WanPipeline::load(&self.model, tch::Device::Cpu).map_err(|e| e.to_string())
     }
 }
 
@@ -152,99 +127,7 @@ pub fn video_pixels(video: &tch::Tensor) -> Vec<f32> {
 
 /// Generates a clip and returns its pixels (see [`video_pixels`]).
 pub fn generate_pixels(pipe: &WanPipeline, req: &Request) -> Result<Vec<f32>, PipelineError> {
-    if let Ok(spec) = std::env::var("DREAMFX_BEST_OF") {
-        if req.first_frame.is_none() {
-            return best_of_probe(pipe, req, &spec);
-        }
-    }
     Ok(video_pixels(&pipe.generate(req, &mut |_, _| true)?.video))
-}
-
-/// Probe: N candidates, the one the model's own conditional denoising explains best.
-fn best_of_probe(pipe: &WanPipeline, req: &Request, spec: &str) -> Result<Vec<f32>, PipelineError> {
-    use tch::{Kind, Tensor};
-    let p: Vec<&str> = spec.split(':').collect();
-    let n: u64 = p[0].parse().unwrap();
-    let mode = p.get(1).copied().unwrap_or("pmi");
-    let sigmas: Vec<f64> = p
-        .get(2)
-        .map_or("0.3,0.5,0.7,0.9", |v| v)
-        .split(',')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    let cond = pipe.encode_prompt(&req.prompt)?;
-    let uncond = pipe.encode_prompt(&req.negative_prompt)?;
-    let mut best: Option<(f64, Tensor)> = None;
-    for k in 0..n {
-        let mut r = clip_request(
-            &req.prompt,
-            req.seed + 7919 * k,
-            req.steps,
-            req.guidance,
-            None,
-        );
-        r.negative_prompt = req.negative_prompt.clone();
-        let g = pipe.generate(&r, &mut |_, _| true)?;
-        let _ng = tch::no_grad_guard();
-        let x0 = g.latents.to_kind(Kind::Float);
-        let shape = x0.size();
-        let seq = shape[2] * (shape[3] / 2) * (shape[4] / 2);
-        let mut score = 0.0;
-        let mut row = Vec::new();
-        for (j, &sig) in sigmas.iter().enumerate() {
-            let eps = crate::wan::pipeline::initial_noise(&shape, 424242 + j as u64);
-            let xt = &x0 * (1.0 - sig) + &eps * sig;
-            let target = &eps - &x0;
-            let t = Tensor::full([1, seq], sig * 1000.0, (Kind::Float, tch::Device::Cpu));
-            let lc = (pipe
-                .transformer
-                .forward(&xt, &t, &cond)
-                .to_kind(Kind::Float)
-                - &target)
-                .square()
-                .mean(Kind::Float)
-                .double_value(&[]);
-            let lu = if mode == "pmi" {
-                (pipe
-                    .transformer
-                    .forward(&xt, &t, &uncond)
-                    .to_kind(Kind::Float)
-                    - &target)
-                    .square()
-                    .mean(Kind::Float)
-                    .double_value(&[])
-            } else {
-                0.0
-            };
-            score += lu - lc;
-            row.push(format!("{lc:.5} {lu:.5}"));
-        }
-        {
-            use std::io::Write;
-            let px = video_pixels(&g.video);
-            let sc =
-                checkers::score(&checkers::ClipRef::new(&px, 17, 64, 64), &req.prompt).unwrap();
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open("/tmp/bo_rows.txt")
-                .unwrap();
-            writeln!(
-                f,
-                "{}|{}|{}|{}|{}",
-                req.prompt,
-                k,
-                sc.shape_ok as u8,
-                sc.motion_ok as u8,
-                row.join(" ")
-            )
-            .unwrap();
-        }
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, g.video));
-        }
-    }
-    Ok(video_pixels(&best.unwrap().1))
 }
 
 /// A rendered clip (`F×H×W×3` in 0..1) as the VAE's input: `[1, 3, F, H, W]` in -1..1.

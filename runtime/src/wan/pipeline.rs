@@ -46,19 +46,7 @@ pub struct WanPipeline {
     pub scheduler: SchedulerConfig,
     /// Wan2.2 TI2V: per-token timesteps (and first-frame conditioning when an image is given).
     pub expand_timesteps: bool,
-    /// Autoguidance probe: a weaker checkpoint of the same model and its weight.
-    pub guide: Option<Guide>,
     device: Device,
-}
-
-/// Probe: a less-trained checkpoint of the same model: each step moves `weight` × (model −
-/// guide) further along what training added since the guide (Karras et al. 2024, autoguidance).
-pub struct Guide {
-    pub transformer: WanTransformer,
-    pub text_encoder: UmT5Encoder,
-    pub weight: f64,
-    /// Applied only at noise levels sigma >= this.
-    pub sigma_min: f64,
 }
 
 /// The VAE's output for one clip (`[1, 3, F, H, W]` in -1..1) as frames: `[F, H, W, 3]` in
@@ -128,7 +116,6 @@ impl WanPipeline {
             tokenizer: PromptTokenizer::load(&dir.join("tokenizer"))?,
             scheduler: SchedulerConfig::load(&dir.join("scheduler"))?,
             expand_timesteps: index.expand_timesteps,
-            guide: None,
             device,
         })
     }
@@ -282,26 +269,9 @@ impl WanPipeline {
             Some(s) => sampler.with_shift(s),
             None => sampler,
         };
-        let guide_embeds = match &self.guide {
-            Some(g) => Some(
-                encode_prompts(
-                    &self.tokenizer,
-                    &g.text_encoder,
-                    &[req.prompt.as_str()],
-                    self.text_length(),
-                    self.device,
-                )
-                .map_err(|e| PipelineError::Prompt(e.to_string()))?,
-            ),
-            None => None,
-        };
         let mut scheduler = sampler.build(req.steps);
         let total = scheduler.steps();
         let mut latents = initial_noise(&shape, req.seed).to_device(self.device);
-        if let Ok(v) = std::env::var("DREAMFX_NOISE_SCALE") {
-            // Probe: sampling "temperature".
-            latents *= v.parse::<f64>().unwrap();
-        }
         let first_step = match start {
             None => 0,
             Some((clean, strength)) => {
@@ -360,43 +330,13 @@ impl WanPipeline {
                 t
             };
             let cond = self.transformer.forward(&input, &timestep, prompt_embeds);
-            let mut noise_pred = match &negative_embeds {
+            let noise_pred = match &negative_embeds {
                 Some(neg) => {
                     let uncond = self.transformer.forward(&input, &timestep, neg);
-                    &uncond + (&cond - &uncond) * req.guidance
+                    &uncond + (cond - &uncond) * req.guidance
                 }
-                None => cond.shallow_clone(),
+                None => cond,
             };
-            if let Ok(spec) = std::env::var("DREAMFX_PERTURB") {
-                // Probe: skip|pag:BLOCKS:WEIGHT[:SIGMA_MIN[:SIGMA_MAX]], e.g. skip:3:1, pag:2:2.
-                let p: Vec<&str> = spec.split(':').collect();
-                let blocks: Vec<usize> = p[1].split(',').map(|b| b.parse().unwrap()).collect();
-                let w: f64 = p[2].parse().unwrap();
-                let smin: f64 = p.get(3).map_or(0.0, |v| v.parse().unwrap());
-                let smax: f64 = p.get(4).map_or(2.0, |v| v.parse().unwrap());
-                let sig = scheduler.sigmas()[i] as f64;
-                if sig >= smin && sig <= smax {
-                    let (skip, ident): (&[usize], &[usize]) = if p[0] == "skip" {
-                        (&blocks, &[])
-                    } else {
-                        (&[], &blocks)
-                    };
-                    let weak = self.transformer.forward_perturbed(
-                        &input,
-                        &timestep,
-                        prompt_embeds,
-                        skip,
-                        ident,
-                    );
-                    noise_pred = noise_pred + (&cond - weak) * w;
-                }
-            }
-            if let (Some(g), Some(ge)) = (&self.guide, &guide_embeds) {
-                if scheduler.sigmas()[i] as f64 >= g.sigma_min {
-                    let weak = g.transformer.forward(&input, &timestep, ge);
-                    noise_pred = noise_pred + (&cond - weak) * g.weight;
-                }
-            }
             latents = scheduler.step(&noise_pred.to_kind(Kind::Float), &latents);
             if !on_step(i + 1 - first_step, total - first_step) {
                 return Err(PipelineError::Cancelled);

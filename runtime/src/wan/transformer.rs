@@ -436,21 +436,6 @@ impl Attention {
         context: Option<&Tensor>,
         rope: Option<&(Tensor, Tensor)>,
     ) -> Tensor {
-        self.forward_with(xs, context, rope, false)
-    }
-
-    /// Probe: `identity` replaces the attention by the value projection (perturbed-attention
-    /// guidance's weak model).
-    fn forward_with(
-        &self,
-        xs: &Tensor,
-        context: Option<&Tensor>,
-        rope: Option<&(Tensor, Tensor)>,
-        identity: bool,
-    ) -> Tensor {
-        if identity {
-            return self.to_out.forward(&self.to_v.forward(xs));
-        }
         let ctx = context.unwrap_or(xs);
         let dim = *self.norm_q.size().first().expect("norm_q is 1-D");
         let q = self.to_q.forward(xs);
@@ -527,7 +512,6 @@ impl Block {
         context: &Tensor,
         temb: &Tensor,
         rope: &(Tensor, Tensor),
-        identity_attn: bool,
     ) -> Tensor {
         let kind = xs.kind();
         let mods: Vec<Tensor> = if temb.dim() == 4 {
@@ -546,9 +530,7 @@ impl Block {
 
         // 1. Self-attention.
         let norm = (fp32_layer_norm(xs, self.eps) * (scale_msa + 1.0) + shift_msa).to_kind(kind);
-        let attn = self
-            .attn1
-            .forward_with(&norm, None, Some(rope), identity_attn);
+        let attn = self.attn1.forward(&norm, None, Some(rope));
         let xs = (xs.to_kind(Kind::Float) + attn * gate_msa).to_kind(kind);
 
         // 2. Cross-attention.
@@ -730,19 +712,6 @@ impl WanTransformer {
         timestep: &Tensor,
         encoder_hidden_states: &Tensor,
     ) -> Tensor {
-        self.forward_perturbed(hidden_states, timestep, encoder_hidden_states, &[], &[])
-    }
-
-    /// Probe: `skip` blocks left out (skip-layer guidance), `identity` blocks' self-attention
-    /// replaced by identity (perturbed-attention guidance).
-    pub fn forward_perturbed(
-        &self,
-        hidden_states: &Tensor,
-        timestep: &Tensor,
-        encoder_hidden_states: &Tensor,
-        skip: &[usize],
-        identity: &[usize],
-    ) -> Tensor {
         let c = &self.config;
         let device = self.device();
         let (b, ch, f, h, w) = hidden_states.size5().unwrap_or_else(|_| {
@@ -820,11 +789,8 @@ impl WanTransformer {
             timestep_proj.unflatten(1, [6, -1])
         };
 
-        for (i, block) in self.blocks.iter().enumerate() {
-            if skip.contains(&i) {
-                continue;
-            }
-            xs = block.forward(&xs, &context, &timestep_proj, &rope, identity.contains(&i));
+        for block in &self.blocks {
+            xs = block.forward(&xs, &context, &timestep_proj, &rope);
         }
 
         // Output norm, projection, unpatchify.
