@@ -102,6 +102,7 @@ pub fn clip_request(
         height: world.height as i64,
         frames: world.frames as i64,
         first_frame,
+        takes: None,
     }
 }
 
