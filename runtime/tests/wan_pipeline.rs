@@ -71,8 +71,6 @@ fn run(case: &str) {
         height: json["height"].as_i64().unwrap(),
         frames: json["num_frames"].as_i64().unwrap(),
         first_frame,
-        // The reference pipeline makes one clip.
-        takes: Some(1),
     };
     let mut steps_seen = 0;
     let out = pipe
@@ -129,7 +127,6 @@ fn small_request(seed: u64, steps: usize) -> Request {
         height: 32,
         frames: 5,
         first_frame: None,
-        takes: None,
     }
 }
 

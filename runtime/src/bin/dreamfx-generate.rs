@@ -12,9 +12,7 @@ use tch::{Device, Tensor};
 
 const USAGE: &str = "usage: dreamfx-generate [--model DIR] [--prompt TEXT] [--out DIR]
        [--negative TEXT] [--image FIRST_FRAME.png] [--seed N] [--steps N] [--guidance G]
-       [--shift S] [--scheduler unipc|euler] [--width W] [--height H] [--frames F]
-       [--takes N]   (clips generated, the one the prompt explains best kept;
-                      default: the model's, 4 for dreamfx-tiny)";
+       [--shift S] [--scheduler unipc|euler] [--width W] [--height H] [--frames F]";
 
 fn main() -> ExitCode {
     match run() {
@@ -108,12 +106,6 @@ fn run() -> Result<(), String> {
         height: parse(opt("--height"), "--height", 64)?,
         frames: parse(opt("--frames"), "--frames", 17)?,
         first_frame,
-        takes: opt("--takes")
-            .map(|s| {
-                s.parse()
-                    .map_err(|_| format!("--takes {s:?} is not a whole number\n{USAGE}"))
-            })
-            .transpose()?,
     };
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let started = Instant::now();

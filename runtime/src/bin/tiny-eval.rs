@@ -6,7 +6,7 @@
 //! noised to strength `S` (video-to-video): how much of the schedule the model needs to decide
 //! what it draws (a diagnostic; the targets are scored without it).
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--takes N] [--restart S]`
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart S]`
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -49,10 +49,8 @@ fn run() -> Result<(), String> {
         },
     };
     let pipe = eval.load_pipeline()?;
-    let takes: usize = parsed_arg(&args, "--takes", pipe.default_takes, "a whole number")?;
-    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| Request {
-        takes: Some(takes),
-        ..clip_request(&prompt, seed, steps, guidance, first_frame)
+    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
+        clip_request(&prompt, seed, steps, guidance, first_frame)
     };
 
     // Timing: one clip, 20 steps, guidance (two passes per step).
@@ -156,7 +154,7 @@ fn run() -> Result<(), String> {
         Some(s) => format!(", text-to-video restarted from the true clips at strength {s}"),
         None => String::new(),
     };
-    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}, takes {takes}{from})");
+    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{from})");
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));
@@ -211,10 +209,7 @@ fn run() -> Result<(), String> {
             println!("  {what:<16} {line}");
         }
     }
-    println!(
-        "one 17x64x64 clip, {steps} steps with guidance, {takes} take{}: {clip_secs:.2} s",
-        if takes == 1 { "" } else { "s" }
-    );
+    println!("one 17x64x64 clip, {steps} steps with guidance: {clip_secs:.2} s");
     Ok(())
 }
 

@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use dreamfx_runtime::tiny::checkers::{score, ClipRef, Scores};
 use dreamfx_runtime::tiny::world::{caption, is_train, Colour, Shape};
 use dreamfx_runtime::tiny::{clip_request, eval_spec, video_pixels, EvalArgs};
-use dreamfx_runtime::wan::pipeline::Request;
 use tch::Tensor;
 
 fn main() -> ExitCode {
@@ -85,11 +84,7 @@ fn run() -> Result<(), String> {
                 .copy_(&donor.narrow(1, row as i64, 1));
         }
 
-        // One take: this compares what the DiT draws from two embeddings, not a choice.
-        let request = Request {
-            takes: Some(1),
-            ..clip_request(&text, k, 20, 4.0, None)
-        };
+        let request = clip_request(&text, k, 20, 4.0, None);
         let generate_and_score = |embeds: &Tensor| -> Result<Scores, String> {
             let clip = pipe
                 .generate_with_prompt_embeds(&request, embeds, &mut |_, _| true)

@@ -102,7 +102,6 @@ pub fn clip_request(
         height: world.height as i64,
         frames: world.frames as i64,
         first_frame,
-        takes: None,
     }
 }
 

@@ -424,9 +424,6 @@ pub fn model_index_json() -> Value {
     json!({
         "_class_name": "WanPipeline",
         "_diffusers_version": "0.42.1",
-        // dreamfx's own key (diffusers skips `_` keys): generate 4 takes, keep the one the
-        // prompt explains best (wan::takes).
-        "_dreamfx_takes": 4,
         "boundary_ratio": null,
         "expand_timesteps": true,
         "scheduler": ["diffusers", "UniPCMultistepScheduler"],

@@ -3,7 +3,6 @@
 pub mod loading;
 pub mod pipeline;
 pub mod scheduler;
-pub mod takes;
 pub mod text_encoder;
 pub mod transformer;
 pub mod vae;

@@ -10,7 +10,6 @@ use tch::{Device, Kind, Tensor};
 
 use super::loading::{default_kind, LoadError};
 use super::scheduler::SchedulerConfig;
-use super::takes::{prompt_evidence, take_seed};
 use super::text_encoder::{encode_prompts, PromptTokenizer, UmT5Encoder};
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
@@ -36,13 +35,7 @@ pub enum PipelineError {
 struct ModelIndex {
     #[serde(default)]
     expand_timesteps: bool,
-    /// dreamfx's default number of takes for this model (diffusers ignores `_` keys).
-    #[serde(default, rename = "_dreamfx_takes")]
-    takes: Option<usize>,
 }
-
-/// The most takes one request may ask for.
-pub const MAX_TAKES: usize = 16;
 
 /// A loaded Wan model directory (diffusers layout).
 pub struct WanPipeline {
@@ -53,9 +46,6 @@ pub struct WanPipeline {
     pub scheduler: SchedulerConfig,
     /// Wan2.2 TI2V: per-token timesteps (and first-frame conditioning when an image is given).
     pub expand_timesteps: bool,
-    /// Takes per request when the request does not say ([`Request::takes`]): the model
-    /// index's `_dreamfx_takes`, else 1.
-    pub default_takes: usize,
     device: Device,
 }
 
@@ -87,11 +77,6 @@ pub struct Request {
     pub frames: i64,
     /// First frame for image-to-video: [3, height, width], values 0..1.
     pub first_frame: Option<Tensor>,
-    /// Clips generated for this request, from seeds following `seed`
-    /// ([`takes::take_seed`](super::takes::take_seed)); the one the prompt explains best is
-    /// kept ([`takes::prompt_evidence`](super::takes::prompt_evidence)). `None`: the model's
-    /// default ([`WanPipeline::default_takes`]); 1 is the reference pipeline exactly.
-    pub takes: Option<usize>,
 }
 
 /// A generated clip: `video` is [frames, height, width, 3] in 0..1 (float32, CPU).
@@ -119,7 +104,7 @@ impl WanPipeline {
         let index_path = dir.join("model_index.json");
         let index: ModelIndex = match std::fs::read_to_string(&index_path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
-                path: index_path.clone(),
+                path: index_path,
                 why: e.to_string(),
             })?,
             Err(_) => ModelIndex::default(),
@@ -131,16 +116,6 @@ impl WanPipeline {
             tokenizer: PromptTokenizer::load(&dir.join("tokenizer"))?,
             scheduler: SchedulerConfig::load(&dir.join("scheduler"))?,
             expand_timesteps: index.expand_timesteps,
-            default_takes: match index.takes {
-                None => 1,
-                Some(n) if (1..=MAX_TAKES).contains(&n) => n,
-                Some(n) => {
-                    return Err(LoadError::BadConfig {
-                        path: index_path,
-                        why: format!("_dreamfx_takes is {n}, give 1 … {MAX_TAKES}"),
-                    })
-                }
-            },
             device,
         })
     }
@@ -279,28 +254,13 @@ impl WanPipeline {
                 "image-to-video needs a TI2V model (Wan2.2 TI2V, expand_timesteps in model_index.json)".into(),
             ));
         }
-        let takes = req.takes.unwrap_or(self.default_takes);
-        if !(1..=MAX_TAKES).contains(&takes) {
-            return Err(PipelineError::BadRequest(format!(
-                "takes must be 1 … {MAX_TAKES}, got {takes}"
-            )));
-        }
-        if let Some((clean, _)) = start {
-            if clean.size() != shape {
-                return Err(PipelineError::BadRequest(format!(
-                    "the starting latents are {:?}, this request's are {shape:?}",
-                    clean.size()
-                )));
-            }
-        }
+        let kind = self.transformer.kind();
         let cfg = req.guidance > 1.0;
-        // Guidance and choosing between takes both weigh the prompt against the negative one.
-        let negative_embeds = if cfg || takes > 1 {
+        let negative_embeds = if cfg {
             Some(self.encode_prompt(&req.negative_prompt)?)
         } else {
             None
         };
-        let guidance_embeds = negative_embeds.as_ref().filter(|_| cfg);
         let sampler = req
             .scheduler
             .clone()
@@ -309,6 +269,27 @@ impl WanPipeline {
             Some(s) => sampler.with_shift(s),
             None => sampler,
         };
+        let mut scheduler = sampler.build(req.steps);
+        let total = scheduler.steps();
+        let mut latents = initial_noise(&shape, req.seed).to_device(self.device);
+        let first_step = match start {
+            None => 0,
+            Some((clean, strength)) => {
+                if clean.size() != shape {
+                    return Err(PipelineError::BadRequest(format!(
+                        "the starting latents are {:?}, this request's are {shape:?}",
+                        clean.size()
+                    )));
+                }
+                let first = total - (strength * total as f64).round() as usize;
+                let sigma = scheduler.sigmas()[first] as f64;
+                let clean = clean.to_kind(Kind::Float).to_device(self.device);
+                latents = clean * (1.0 - sigma) + latents * sigma;
+                scheduler.begin_at(first);
+                first
+            }
+        };
+
         // First-frame conditioning: the image's latent, normalised, replaces frame 0.
         let mask = Tensor::ones(
             [1, 1, shape[2], shape[3], shape[4]],
@@ -333,86 +314,13 @@ impl WanPipeline {
             }
             None => None,
         };
-        let setup = TakeSetup {
-            req,
-            sampler,
-            shape,
-            start,
-            prompt_embeds,
-            guidance_embeds,
-            mask,
-            condition,
+        let blend = |latents: &Tensor| match &condition {
+            Some(c) => (1.0 - &mask) * c + &mask * latents,
+            None => latents.shallow_clone(),
         };
 
-        let mut best: Option<(f64, Tensor)> = None;
-        for take in 0..takes {
-            let latents =
-                self.sample_take(&setup, take_seed(req.seed, take), &mut |done, total| {
-                    on_step(take * total + done, takes * total)
-                })?;
-            if takes == 1 {
-                best = Some((0.0, latents));
-                break;
-            }
-            let negative = negative_embeds
-                .as_ref()
-                .expect("encoded whenever there are takes to choose from");
-            let evidence = prompt_evidence(
-                &self.transformer,
-                &latents,
-                prompt_embeds,
-                negative,
-                &setup.mask,
-                self.expand_timesteps,
-            );
-            log::debug!(
-                "take {take} (seed {}): prompt evidence {evidence:.4}",
-                take_seed(req.seed, take)
-            );
-            if best.as_ref().is_none_or(|(b, _)| evidence > *b) {
-                best = Some((evidence, latents));
-            }
-        }
-        let (_, latents) = best.expect("at least one take");
-        let z = self
-            .vae
-            .denormalize_latents(&latents.to_kind(self.vae.kind()));
-        let video = decoded_frames(&self.vae.decode(&z));
-        Ok(Generated { video, latents })
-    }
-
-    /// One take: the sampler run from `seed`'s noise (or from the start latents noised),
-    /// blended with the given first frame; `on_step(done, total)` over this take's steps.
-    fn sample_take(
-        &self,
-        setup: &TakeSetup,
-        seed: u64,
-        on_step: &mut dyn FnMut(usize, usize) -> bool,
-    ) -> Result<Tensor, PipelineError> {
-        let TakeSetup {
-            req,
-            prompt_embeds,
-            guidance_embeds,
-            mask,
-            ..
-        } = setup;
-        let kind = self.transformer.kind();
-        let mut scheduler = setup.sampler.build(req.steps);
-        let total = scheduler.steps();
-        let mut latents = initial_noise(&setup.shape, seed).to_device(self.device);
-        let first_step = match setup.start {
-            None => 0,
-            Some((clean, strength)) => {
-                let first = total - (strength * total as f64).round() as usize;
-                let sigma = scheduler.sigmas()[first] as f64;
-                let clean = clean.to_kind(Kind::Float).to_device(self.device);
-                latents = clean * (1.0 - sigma) + latents * sigma;
-                scheduler.begin_at(first);
-                first
-            }
-        };
         for i in first_step..total {
-            let input = setup.blend(&latents).to_kind(kind);
+            let input = blend(&latents).to_kind(kind);
             let t = scheduler.timestep_tensor(i, 1).to_device(self.device);
             let timestep = if self.expand_timesteps {
                 let per_token = mask.get(0).get(0).slice(1, 0, None, 2).slice(2, 0, None, 2)
@@ -422,7 +330,7 @@ impl WanPipeline {
                 t
             };
             let cond = self.transformer.forward(&input, &timestep, prompt_embeds);
-            let noise_pred = match guidance_embeds {
+            let noise_pred = match &negative_embeds {
                 Some(neg) => {
                     let uncond = self.transformer.forward(&input, &timestep, neg);
                     &uncond + (cond - &uncond) * req.guidance
@@ -434,32 +342,11 @@ impl WanPipeline {
                 return Err(PipelineError::Cancelled);
             }
         }
-        Ok(setup.blend(&latents))
-    }
-}
-
-/// What every take of one request shares.
-struct TakeSetup<'a> {
-    req: &'a Request,
-    sampler: SchedulerConfig,
-    shape: [i64; 5],
-    /// Video-to-video: clean latents and strength.
-    start: Option<(&'a Tensor, f64)>,
-    prompt_embeds: &'a Tensor,
-    /// The negative prompt's embeddings when guidance is on.
-    guidance_embeds: Option<&'a Tensor>,
-    /// `[1, 1, F, H, W]`: 0 on a given first latent frame, else 1.
-    mask: Tensor,
-    /// The given first frame's normalised latents (image-to-video).
-    condition: Option<Tensor>,
-}
-
-impl TakeSetup<'_> {
-    /// `latents` with the given first frame in place (image-to-video), else as they are.
-    fn blend(&self, latents: &Tensor) -> Tensor {
-        match &self.condition {
-            Some(c) => (1.0 - &self.mask) * c + &self.mask * latents,
-            None => latents.shallow_clone(),
-        }
+        let latents = blend(&latents);
+        let z = self
+            .vae
+            .denormalize_latents(&latents.to_kind(self.vae.kind()));
+        let video = decoded_frames(&self.vae.decode(&z));
+        Ok(Generated { video, latents })
     }
 }
