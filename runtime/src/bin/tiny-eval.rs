@@ -2,11 +2,12 @@
 //! never saw in training) with the pixel-only checkers, measures image-to-video frame-0 PSNR,
 //! and times one 17×64×64 clip with 20 steps and guidance.
 //!
-//! `--restart S` asks each text-to-video clip not from noise but from its true clip's latents
+//! `--from-truth S` asks each text-to-video clip not from noise but from its true clip's latents
 //! noised to strength `S` (video-to-video): how much of the schedule the model needs to decide
 //! what it draws (a diagnostic; the targets are scored without it).
+//! `--restart-sampling off|SIGMA_MAX,SIGMA_MIN,PASSES` overrides the model's restart sampling.
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart S]`
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart-sampling R] [--from-truth S [--from-other-shape]] [--text-only]`
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,6 +19,7 @@ use dreamfx_runtime::tiny::{
     parsed_arg, video_pixels, EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, PipelineError, Request, WanPipeline};
+use dreamfx_runtime::wan::scheduler::RestartSampling;
 use tch::Tensor;
 
 fn main() -> ExitCode {
@@ -41,16 +43,32 @@ fn run() -> Result<(), String> {
     } = eval;
     let steps: usize = parsed_arg(&args, "--steps", 20, "a whole number")?;
     let guidance: f64 = parsed_arg(&args, "--guidance", 4.0, "a number")?;
-    let restart: Option<f64> = match arg_value(&args, "--restart") {
+    let from_truth: Option<f64> = match arg_value(&args, "--from-truth") {
         None => None,
         Some(v) => match v.parse::<f64>() {
             Ok(s) if (0.0..=1.0).contains(&s) => Some(s),
-            _ => return Err(format!("--restart {v:?}: give a strength 0 … 1")),
+            _ => return Err(format!("--from-truth {v:?}: give a strength 0 … 1")),
         },
     };
+    // With --from-truth: start from the true clip with the next shape instead (is a wrong
+    // outline as sticky as a right one at that noise level?).
+    let from_other_shape = args.iter().any(|a| a == "--from-other-shape");
+    let restart_sampling = arg_value(&args, "--restart-sampling")
+        .map(|v| RestartSampling::parse(&v))
+        .transpose()?;
+    // Text-to-video only: no image-to-video clips (a quicker probe of a sampler change).
+    let text_only = args.iter().any(|a| a == "--text-only");
     let pipe = eval.load_pipeline()?;
-    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
-        clip_request(&prompt, seed, steps, guidance, first_frame)
+    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| Request {
+        restart: restart_sampling,
+        ..clip_request(&prompt, seed, steps, guidance, first_frame)
+    };
+    let sampling = match restart_sampling.or(pipe.restart) {
+        Some(r) if r != RestartSampling::OFF => format!(
+            ", restart sampling σ {} → {} ×{}",
+            r.sigma_min, r.sigma_max, r.extra_passes
+        ),
+        _ => String::new(),
     };
 
     // Timing: one clip, 20 steps, guidance (two passes per step).
@@ -82,12 +100,22 @@ fn run() -> Result<(), String> {
         let spec = eval_spec(split, k);
         let text = caption(&spec);
         let truth = render(&spec);
-        // The true clip's latents: the VAE round trip's, and a restart's starting point.
+        // The true clip's latents: the VAE round trip's, and --from-truth's starting point.
         let truth_latents = vae_latents(&pipe, &truth.frames);
         let req = request(text.clone(), k, None);
-        let v = match restart {
+        let v = match from_truth {
             None => generate_pixels(&pipe, &req),
-            Some(strength) => restarted_pixels(&pipe, &req, &truth_latents, strength),
+            Some(strength) if from_other_shape => {
+                // The same clip with the object's shape changed: does the model redraw it?
+                let mut other = spec.clone();
+                for o in &mut other.objects {
+                    let i = Shape::ALL.iter().position(|s| *s == o.shape).unwrap_or(0);
+                    o.shape = Shape::ALL[(i + 1) % Shape::ALL.len()];
+                }
+                let start = vae_latents(&pipe, &render(&other).frames);
+                from_truth_pixels(&pipe, &req, &start, strength)
+            }
+            Some(strength) => from_truth_pixels(&pipe, &req, &truth_latents, strength),
         }
         .map_err(|e| e.to_string())?;
         let s = score(&ClipRef::new(&v, 17, 64, 64), &text).ok_or("caption did not parse")?;
@@ -131,7 +159,7 @@ fn run() -> Result<(), String> {
             }
         }
         // Image-to-video from the true first frame (every other clip, to bound the time).
-        if k % 2 == 0 && pipe.expand_timesteps {
+        if k % 2 == 0 && pipe.expand_timesteps && !text_only {
             let first = first_frame_image(&truth.frames[..64 * 64 * 3], 64, 64);
             let o = generate_pixels(&pipe, &request(text.clone(), k, Some(first)))
                 .map_err(|e| e.to_string())?;
@@ -150,11 +178,14 @@ fn run() -> Result<(), String> {
     } else {
         "held-out"
     };
-    let from = match restart {
+    let from = match from_truth {
+        Some(s) if from_other_shape => {
+            format!(", text-to-video from the true clips with the next shape at strength {s}")
+        }
         Some(s) => format!(", text-to-video restarted from the true clips at strength {s}"),
         None => String::new(),
     };
-    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{from})");
+    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{sampling}{from})");
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));
@@ -214,7 +245,7 @@ fn run() -> Result<(), String> {
 }
 
 /// A clip generated from a rendered clip's VAE latents noised to `strength` (video-to-video).
-fn restarted_pixels(
+fn from_truth_pixels(
     pipe: &WanPipeline,
     req: &Request,
     latents: &Tensor,
