@@ -5,9 +5,8 @@
 //! `--from-truth S` asks each text-to-video clip not from noise but from its true clip's latents
 //! noised to strength `S` (video-to-video): how much of the schedule the model needs to decide
 //! what it draws (a diagnostic; the targets are scored without it).
-//! `--restart-sampling off|SIGMA_MAX,SIGMA_MIN,PASSES` overrides the model's restart sampling.
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart-sampling R] [--from-truth S [--from-other-shape]] [--text-only]`
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--from-truth S [--from-other-shape]] [--text-only]`
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -19,7 +18,6 @@ use dreamfx_runtime::tiny::{
     parsed_arg, video_pixels, EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, PipelineError, Request, WanPipeline};
-use dreamfx_runtime::wan::scheduler::RestartSampling;
 use tch::Tensor;
 
 fn main() -> ExitCode {
@@ -53,22 +51,11 @@ fn run() -> Result<(), String> {
     // With --from-truth: start from the true clip with the next shape instead (is a wrong
     // outline as sticky as a right one at that noise level?).
     let from_other_shape = args.iter().any(|a| a == "--from-other-shape");
-    let restart_sampling = arg_value(&args, "--restart-sampling")
-        .map(|v| RestartSampling::parse(&v))
-        .transpose()?;
     // Text-to-video only: no image-to-video clips (a quicker probe of a sampler change).
     let text_only = args.iter().any(|a| a == "--text-only");
     let pipe = eval.load_pipeline()?;
-    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| Request {
-        restart: restart_sampling,
-        ..clip_request(&prompt, seed, steps, guidance, first_frame)
-    };
-    let sampling = match restart_sampling.or(pipe.restart) {
-        Some(r) if r != RestartSampling::OFF => format!(
-            ", restart sampling σ {} → {} ×{}",
-            r.sigma_min, r.sigma_max, r.extra_passes
-        ),
-        _ => String::new(),
+    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
+        clip_request(&prompt, seed, steps, guidance, first_frame)
     };
 
     // Timing: one clip, 20 steps, guidance (two passes per step).
@@ -182,10 +169,10 @@ fn run() -> Result<(), String> {
         Some(s) if from_other_shape => {
             format!(", text-to-video from the true clips with the next shape at strength {s}")
         }
-        Some(s) => format!(", text-to-video restarted from the true clips at strength {s}"),
+        Some(s) => format!(", text-to-video from the true clips at strength {s}"),
         None => String::new(),
     };
-    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{sampling}{from})");
+    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{from})");
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));
