@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
-use dreamfx_runtime::wan::scheduler::SchedulerConfig;
+use dreamfx_runtime::wan::scheduler::{RestartSampling, SchedulerConfig};
 use tch::{Device, Tensor};
 
 const USAGE: &str = "usage: dreamfx-generate [--model DIR] [--prompt TEXT] [--out DIR]
        [--negative TEXT] [--image FIRST_FRAME.png] [--seed N] [--steps N] [--guidance G]
-       [--shift S] [--scheduler unipc|euler] [--width W] [--height H] [--frames F]";
+       [--shift S] [--scheduler unipc|euler] [--restart-sampling off|SIGMA_MAX,SIGMA_MIN,PASSES]
+       [--width W] [--height H] [--frames F]";
 
 fn main() -> ExitCode {
     match run() {
@@ -102,6 +103,9 @@ fn run() -> Result<(), String> {
             })
             .transpose()?,
         scheduler,
+        restart: opt("--restart-sampling")
+            .map(|v| RestartSampling::parse(&v))
+            .transpose()?,
         width: parse(opt("--width"), "--width", 64)?,
         height: parse(opt("--height"), "--height", 64)?,
         frames: parse(opt("--frames"), "--frames", 17)?,

@@ -5,8 +5,9 @@
 //! `--from-truth S` asks each text-to-video clip not from noise but from its true clip's latents
 //! noised to strength `S` (video-to-video): how much of the schedule the model needs to decide
 //! what it draws (a diagnostic; the targets are scored without it).
+//! `--restart-sampling off|SIGMA_MAX,SIGMA_MIN,PASSES` overrides the model's restart sampling.
 //!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--from-truth S [--from-other-shape]] [--text-only]`
+//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart-sampling R] [--from-truth S [--from-other-shape]] [--text-only]`
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,6 +19,7 @@ use dreamfx_runtime::tiny::{
     parsed_arg, video_pixels, EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, PipelineError, Request, WanPipeline};
+use dreamfx_runtime::wan::scheduler::RestartSampling;
 use tch::Tensor;
 
 fn main() -> ExitCode {
@@ -51,11 +53,25 @@ fn run() -> Result<(), String> {
     // With --from-truth: start from the true clip with the next shape instead (is a wrong
     // outline as sticky as a right one at that noise level?).
     let from_other_shape = args.iter().any(|a| a == "--from-other-shape");
+    if from_other_shape && from_truth.is_none() {
+        return Err("--from-other-shape goes with --from-truth S".into());
+    }
+    let restart_sampling = arg_value(&args, "--restart-sampling")
+        .map(|v| RestartSampling::parse(&v))
+        .transpose()?;
     // Text-to-video only: no image-to-video clips (a quicker probe of a sampler change).
     let text_only = args.iter().any(|a| a == "--text-only");
     let pipe = eval.load_pipeline()?;
-    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| {
-        clip_request(&prompt, seed, steps, guidance, first_frame)
+    let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| Request {
+        restart: restart_sampling,
+        ..clip_request(&prompt, seed, steps, guidance, first_frame)
+    };
+    let sampling = match restart_sampling.or(pipe.restart) {
+        Some(r) if r != RestartSampling::OFF => format!(
+            ", restart sampling σ {} → {} ×{}",
+            r.sigma_min, r.sigma_max, r.extra_passes
+        ),
+        _ => String::new(),
     };
 
     // Timing: one clip, 20 steps, guidance (two passes per step).
@@ -96,8 +112,7 @@ fn run() -> Result<(), String> {
                 // The same clip with the object's shape changed: does the model redraw it?
                 let mut other = spec.clone();
                 for o in &mut other.objects {
-                    let i = Shape::ALL.iter().position(|s| *s == o.shape).unwrap_or(0);
-                    o.shape = Shape::ALL[(i + 1) % Shape::ALL.len()];
+                    o.shape = Shape::ALL[(o.shape.index() + 1) % Shape::ALL.len()];
                 }
                 let start = vae_latents(&pipe, &render(&other).frames);
                 from_truth_pixels(&pipe, &req, &start, strength)
@@ -172,7 +187,7 @@ fn run() -> Result<(), String> {
         Some(s) => format!(", text-to-video from the true clips at strength {s}"),
         None => String::new(),
     };
-    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{from})");
+    println!("{name} captions: {clips} (steps {steps}, guidance {guidance}{sampling}{from})");
     println!("colour accuracy   {:5.1}%", pct(colour, clips));
     println!("shape accuracy    {:5.1}%", pct(shape, clips));
     println!("motion accuracy   {:5.1}%", pct(motion, clips));

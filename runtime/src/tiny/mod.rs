@@ -81,7 +81,7 @@ impl EvalArgs {
 
 /// A request for one clip in the world's format (17 frames of 64×64), as the evaluation, the
 /// benchmark and the tests ask dreamfx-tiny for it: no negative prompt, the model's own
-/// sampler and shift.
+/// sampler, shift and restart sampling.
 pub fn clip_request(
     prompt: &str,
     seed: u64,
@@ -98,6 +98,7 @@ pub fn clip_request(
         guidance,
         shift: None,
         scheduler: None,
+        restart: None,
         width: world.width as i64,
         height: world.height as i64,
         frames: world.frames as i64,

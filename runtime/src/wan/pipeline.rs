@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tch::{Device, Kind, Tensor};
 
 use super::loading::{default_kind, LoadError};
-use super::scheduler::SchedulerConfig;
+use super::scheduler::{renoise, RestartSampling, SchedulerConfig};
 use super::text_encoder::{encode_prompts, PromptTokenizer, UmT5Encoder};
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
@@ -35,6 +35,10 @@ pub enum PipelineError {
 struct ModelIndex {
     #[serde(default)]
     expand_timesteps: bool,
+    /// dreamfx's own key (diffusers drops keys that start with `_`): the restart sampling this
+    /// model samples best with, chosen on its evaluation (dreamfx-tiny's model card).
+    #[serde(default, rename = "_dreamfx_restart_sampling")]
+    restart_sampling: Option<RestartSampling>,
 }
 
 /// A loaded Wan model directory (diffusers layout).
@@ -46,6 +50,8 @@ pub struct WanPipeline {
     pub scheduler: SchedulerConfig,
     /// Wan2.2 TI2V: per-token timesteps (and first-frame conditioning when an image is given).
     pub expand_timesteps: bool,
+    /// The model's default restart sampling (`model_index.json`), `None` for one plain pass.
+    pub restart: Option<RestartSampling>,
     device: Device,
 }
 
@@ -72,6 +78,8 @@ pub struct Request {
     pub shift: Option<f64>,
     /// Overrides the model's sampler.
     pub scheduler: Option<SchedulerConfig>,
+    /// Overrides the model's restart sampling ([`RestartSampling::OFF`] turns it off).
+    pub restart: Option<RestartSampling>,
     pub width: i64,
     pub height: i64,
     pub frames: i64,
@@ -95,6 +103,11 @@ pub fn initial_noise(shape: &[i64], seed: u64) -> Tensor {
     Tensor::randn(shape, (Kind::Float, Device::Cpu))
 }
 
+/// The seed of a restart pass's fresh noise (7919, a prime, keeps the passes of one seed apart).
+fn restart_seed(seed: u64, pass: usize) -> u64 {
+    seed.wrapping_add(7919 * pass as u64)
+}
+
 impl WanPipeline {
     pub fn load(dir: &Path, device: Device) -> Result<Self, LoadError> {
         if !dir.is_dir() {
@@ -116,6 +129,7 @@ impl WanPipeline {
             tokenizer: PromptTokenizer::load(&dir.join("tokenizer"))?,
             scheduler: SchedulerConfig::load(&dir.join("scheduler"))?,
             expand_timesteps: index.expand_timesteps,
+            restart: index.restart_sampling,
             device,
         })
     }
@@ -269,6 +283,8 @@ impl WanPipeline {
             Some(s) => sampler.with_shift(s),
             None => sampler,
         };
+        let restart = req.restart.or(self.restart).unwrap_or(RestartSampling::OFF);
+        restart.validate().map_err(PipelineError::BadRequest)?;
         let mut scheduler = sampler.build(req.steps);
         let total = scheduler.steps();
         let mut latents = initial_noise(&shape, req.seed).to_device(self.device);
@@ -319,27 +335,45 @@ impl WanPipeline {
             None => latents.shallow_clone(),
         };
 
-        for i in first_step..total {
-            let input = blend(&latents).to_kind(kind);
-            let t = scheduler.timestep_tensor(i, 1).to_device(self.device);
-            let timestep = if self.expand_timesteps {
-                let per_token = mask.get(0).get(0).slice(1, 0, None, 2).slice(2, 0, None, 2)
-                    * t.to_kind(Kind::Float);
-                per_token.flatten(0, -1).unsqueeze(0)
-            } else {
-                t
-            };
-            let cond = self.transformer.forward(&input, &timestep, prompt_embeds);
-            let noise_pred = match &negative_embeds {
-                Some(neg) => {
-                    let uncond = self.transformer.forward(&input, &timestep, neg);
-                    &uncond + (cond - &uncond) * req.guidance
+        let passes = restart.passes(scheduler.sigmas(), first_step);
+        let work: usize = passes.iter().map(|(f, t)| t - f).sum();
+        let mut done = 0;
+        for (pass, &(from, to)) in passes.iter().enumerate() {
+            if pass > 0 {
+                // A fresh sampler: a multistep solver's history belongs to the pass it ran.
+                let (sigma_lo, sigma_hi) = (
+                    scheduler.sigmas()[passes[pass - 1].1] as f64,
+                    scheduler.sigmas()[from] as f64,
+                );
+                let fresh =
+                    initial_noise(&shape, restart_seed(req.seed, pass)).to_device(self.device);
+                latents = renoise(&latents, sigma_lo, sigma_hi, &fresh);
+                scheduler = sampler.build(req.steps);
+                scheduler.begin_at(from);
+            }
+            for i in from..to {
+                let input = blend(&latents).to_kind(kind);
+                let t = scheduler.timestep_tensor(i, 1).to_device(self.device);
+                let timestep = if self.expand_timesteps {
+                    let per_token = mask.get(0).get(0).slice(1, 0, None, 2).slice(2, 0, None, 2)
+                        * t.to_kind(Kind::Float);
+                    per_token.flatten(0, -1).unsqueeze(0)
+                } else {
+                    t
+                };
+                let cond = self.transformer.forward(&input, &timestep, prompt_embeds);
+                let noise_pred = match &negative_embeds {
+                    Some(neg) => {
+                        let uncond = self.transformer.forward(&input, &timestep, neg);
+                        &uncond + (cond - &uncond) * req.guidance
+                    }
+                    None => cond,
+                };
+                latents = scheduler.step(&noise_pred.to_kind(Kind::Float), &latents);
+                done += 1;
+                if !on_step(done, work) {
+                    return Err(PipelineError::Cancelled);
                 }
-                None => cond,
-            };
-            latents = scheduler.step(&noise_pred.to_kind(Kind::Float), &latents);
-            if !on_step(i + 1 - first_step, total - first_step) {
-                return Err(PipelineError::Cancelled);
             }
         }
         let latents = blend(&latents);

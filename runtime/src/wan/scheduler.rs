@@ -5,7 +5,7 @@
 //! they agree to float32 rounding.
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use super::loading::LoadError;
@@ -548,6 +548,100 @@ fn unipc_corrector(
     (x_t_ - (corr_res + d1_t * last_rho) * (alpha_t * b_h) as f64).to_kind(last_sample.kind())
 }
 
+/// Restart sampling (Xu et al. 2023, "Restart Sampling for Improving Generative Processes"):
+/// once the sampler has come down to `sigma_min`, the sample is noised back up to `sigma_max`
+/// with fresh noise and that stretch of the schedule is run again, `extra_passes` times, before
+/// the rest of the schedule. Each pass contracts the error the earlier ones left, at the cost of
+/// the repeated steps; dreamfx-tiny decides its outlines in this high-noise stretch (model card).
+/// Sigmas name the stretch so one setting means the same noise levels at any step count.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RestartSampling {
+    pub sigma_max: f64,
+    pub sigma_min: f64,
+    pub extra_passes: usize,
+}
+
+/// The most extra passes a request may ask for: each repeats a stretch of the schedule.
+pub const MAX_RESTART_PASSES: usize = 16;
+
+impl RestartSampling {
+    /// No restarts: one pass through the schedule.
+    pub const OFF: RestartSampling = RestartSampling {
+        sigma_max: 1.0,
+        sigma_min: 0.0,
+        extra_passes: 0,
+    };
+
+    /// `off`, or `SIGMA_MAX,SIGMA_MIN,EXTRA_PASSES` (e.g. `0.97,0.83,3`), validated.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim() == "off" {
+            return Ok(Self::OFF);
+        }
+        let usage = || {
+            format!("restart sampling {text:?}: give off or SIGMA_MAX,SIGMA_MIN,EXTRA_PASSES (e.g. 0.97,0.83,3)")
+        };
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        let [hi, lo, n] = parts[..] else {
+            return Err(usage());
+        };
+        let r = RestartSampling {
+            sigma_max: hi.parse().map_err(|_| usage())?,
+            sigma_min: lo.parse().map_err(|_| usage())?,
+            extra_passes: n.parse().map_err(|_| usage())?,
+        };
+        r.validate()?;
+        Ok(r)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let ok = |s: f64| s.is_finite() && (0.0..=1.0).contains(&s);
+        if !ok(self.sigma_max) || !ok(self.sigma_min) || self.sigma_min >= self.sigma_max {
+            return Err(format!(
+                "restart sampling needs 0 ≤ sigma_min < sigma_max ≤ 1, got sigma_min {} and sigma_max {}",
+                self.sigma_min, self.sigma_max
+            ));
+        }
+        if self.extra_passes > MAX_RESTART_PASSES {
+            return Err(format!(
+                "restart sampling: at most {MAX_RESTART_PASSES} extra passes, got {}",
+                self.extra_passes
+            ));
+        }
+        Ok(())
+    }
+
+    /// The passes over a schedule's steps, as half-open step ranges, when sampling starts at
+    /// step `first`: the stretch runs from the first step whose sigma is at most `sigma_max` to
+    /// the first whose sigma is at most `sigma_min`. A stretch of no steps, or one that starts
+    /// before `first` or reaches the schedule's end, is no restart: one pass.
+    pub fn passes(&self, sigmas: &[f32], first: usize) -> Vec<(usize, usize)> {
+        let steps = sigmas.len().saturating_sub(1);
+        let at_most = |s: f64| {
+            (0..steps)
+                .find(|&i| sigmas[i] as f64 <= s + 1e-6)
+                .unwrap_or(steps)
+        };
+        let (from, to) = (at_most(self.sigma_max), at_most(self.sigma_min));
+        if self.extra_passes == 0 || from < first || from >= to || to >= steps {
+            return vec![(first, steps)];
+        }
+        let mut passes = vec![(first, to)];
+        passes.extend(std::iter::repeat_n((from, to), self.extra_passes - 1));
+        passes.push((from, steps));
+        passes
+    }
+}
+
+/// Moves a flow-matching sample `x = (1 − σ_lo)·x0 + σ_lo·n` to the higher noise level σ_hi
+/// with `fresh` standard noise: `(1 − σ_hi)·x0 + σ_hi·n′`, `n′` again standard normal.
+pub fn renoise(x: &Tensor, sigma_lo: f64, sigma_hi: f64, fresh: &Tensor) -> Tensor {
+    let scale = (1.0 - sigma_hi) / (1.0 - sigma_lo);
+    let added = (sigma_hi * sigma_hi - scale * scale * sigma_lo * sigma_lo)
+        .max(0.0)
+        .sqrt();
+    x * scale + fresh * added
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,5 +714,81 @@ mod tests {
         }
         let err = (&x - &x0).abs().max().double_value(&[]);
         assert!(err < 1e-5, "{err}");
+    }
+
+    fn unipc_cfg(shift: f64) -> SchedulerConfig {
+        SchedulerConfig::UniPc {
+            num_train_timesteps: 1000,
+            flow_shift: shift,
+            solver_order: 2,
+            bh2: true,
+            lower_order_final: true,
+            final_sigma_zero: true,
+            disable_corrector: vec![],
+        }
+    }
+
+    #[test]
+    fn restart_passes_repeat_the_named_stretch_then_finish() {
+        // 20 UniPC steps at shift 3: sigma 0.964 at step 2, 0.818 at step 8.
+        let s = unipc_cfg(3.0).build(20);
+        let r = RestartSampling {
+            sigma_max: 0.97,
+            sigma_min: 0.83,
+            extra_passes: 2,
+        };
+        assert_eq!(r.passes(s.sigmas(), 0), vec![(0, 8), (2, 8), (2, 20)]);
+        // The same sigmas at 40 steps name twice the steps.
+        let s40 = unipc_cfg(3.0).build(40);
+        assert_eq!(r.passes(s40.sigmas(), 0), vec![(0, 16), (4, 16), (4, 40)]);
+        // Off, or a stretch the sampling starts below, is one plain pass.
+        assert_eq!(RestartSampling::OFF.passes(s.sigmas(), 0), vec![(0, 20)]);
+        assert_eq!(r.passes(s.sigmas(), 5), vec![(5, 20)]);
+    }
+
+    #[test]
+    fn restart_settings_out_of_range_are_refused() {
+        let bad = [
+            (0.8, 0.9, 1),
+            (1.5, 0.5, 1),
+            (0.9, -0.1, 1),
+            (f64::NAN, 0.5, 1),
+            (0.9, 0.5, MAX_RESTART_PASSES + 1),
+        ];
+        for (sigma_max, sigma_min, extra_passes) in bad {
+            let r = RestartSampling {
+                sigma_max,
+                sigma_min,
+                extra_passes,
+            };
+            assert!(r.validate().is_err(), "{r:?}");
+        }
+        assert!(RestartSampling::OFF.validate().is_ok());
+        assert_eq!(
+            RestartSampling::parse("0.97, 0.83, 3"),
+            Ok(RestartSampling {
+                sigma_max: 0.97,
+                sigma_min: 0.83,
+                extra_passes: 3
+            })
+        );
+        assert_eq!(RestartSampling::parse("off"), Ok(RestartSampling::OFF));
+        for bad in ["0.97,0.83", "a,b,c", "0.5,0.8,1", "0.9,0.5,-1"] {
+            assert!(RestartSampling::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn renoise_keeps_the_signal_and_tops_the_noise_up() {
+        // Many samples of x0 = 0 at sigma 0.5, moved to 0.9: the result's spread is 0.9.
+        let n = Tensor::randn([200_000], (Kind::Float, tch::Device::Cpu));
+        let fresh = Tensor::randn([200_000], (Kind::Float, tch::Device::Cpu));
+        let x = renoise(&(&n * 0.5), 0.5, 0.9, &fresh);
+        assert!((x.std(true).double_value(&[]) - 0.9).abs() < 0.01);
+        // And a clean signal is scaled to its share at the new level.
+        let one = Tensor::ones([1], (Kind::Float, tch::Device::Cpu));
+        let zero = Tensor::zeros([1], (Kind::Float, tch::Device::Cpu));
+        let y = renoise(&(&one * 0.5), 0.5, 0.9, &zero);
+        assert!((y.double_value(&[0]) - 0.1).abs() < 1e-6);
     }
 }
