@@ -552,7 +552,7 @@ fn unipc_corrector(
 /// once the sampler has come down to `sigma_min`, the sample is noised back up to `sigma_max`
 /// with fresh noise and that stretch of the schedule is run again, `extra_passes` times, before
 /// the rest of the schedule. Each pass contracts the error the earlier ones left, at the cost of
-/// the repeated steps; dreamfx-tiny decides its outlines in this high-noise stretch (model card).
+/// the repeated steps; dreamfx-tiny holds more of its outlines with it (model card).
 /// Sigmas name the stretch so one setting means the same noise levels at any step count.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RestartSampling {
