@@ -152,6 +152,44 @@ fn restart_sampling_comes_from_the_model_and_can_be_switched_off() {
     }
 }
 
+/// A model directory whose own restart setting is absurd is refused when it loads, naming the
+/// file, not at its first generation.
+#[test]
+fn absurd_restart_setting_in_model_index_is_refused_at_load() {
+    let dir = std::env::temp_dir().join(format!("dreamfx-tiny-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for part in [
+        "transformer",
+        "vae",
+        "text_encoder",
+        "tokenizer",
+        "scheduler",
+    ] {
+        let link = dir.join(part);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(model_dir().join(part), link).unwrap();
+    }
+    let mut index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(model_dir().join("model_index.json")).unwrap(),
+    )
+    .unwrap();
+    index["_dreamfx_restart_sampling"] =
+        serde_json::json!({"sigma_max": 0.5, "sigma_min": 0.9, "extra_passes": 3});
+    std::fs::write(dir.join("model_index.json"), index.to_string()).unwrap();
+    let result = WanPipeline::load(&dir, Device::Cpu);
+    std::fs::remove_dir_all(&dir).ok();
+    match result {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("model_index.json") && msg.contains("sigma_min < sigma_max"),
+                "{msg}"
+            );
+        }
+        Ok(_) => panic!("a model with sigma_min above sigma_max loaded"),
+    }
+}
+
 /// A prompt encoded beforehand gives the clip the prompt gives (what `tiny-transplant` builds
 /// on), and embeddings of the wrong shape are a clear error, not a libtorch panic.
 #[test]

@@ -117,11 +117,18 @@ impl WanPipeline {
         let index_path = dir.join("model_index.json");
         let index: ModelIndex = match std::fs::read_to_string(&index_path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
-                path: index_path,
+                path: index_path.clone(),
                 why: e.to_string(),
             })?,
             Err(_) => ModelIndex::default(),
         };
+        // A model's own restart setting is checked here, where the file can be named.
+        if let Some(restart) = &index.restart_sampling {
+            restart.validate().map_err(|why| LoadError::BadConfig {
+                path: index_path,
+                why,
+            })?;
+        }
         Ok(WanPipeline {
             transformer: WanTransformer::load(&dir.join("transformer"), device, kind)?,
             vae: WanVae::load(&dir.join("vae"), device, kind)?,
