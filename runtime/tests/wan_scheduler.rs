@@ -15,15 +15,7 @@ fn config(kind: &str, shift: f64) -> SchedulerConfig {
             num_train_timesteps: 1000,
             shift,
         },
-        _ => SchedulerConfig::UniPc {
-            num_train_timesteps: 1000,
-            flow_shift: shift,
-            solver_order: 2,
-            bh2: true,
-            lower_order_final: true,
-            final_sigma_zero: true,
-            disable_corrector: vec![],
-        },
+        _ => SchedulerConfig::unipc_flow(shift),
     }
 }
 

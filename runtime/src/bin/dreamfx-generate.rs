@@ -58,15 +58,7 @@ fn run() -> Result<(), String> {
         None => None,
         Some("unipc") => Some(match pipe.scheduler.clone() {
             s @ SchedulerConfig::UniPc { .. } => s,
-            _ => SchedulerConfig::UniPc {
-                num_train_timesteps: 1000,
-                flow_shift: 1.0,
-                solver_order: 2,
-                bh2: true,
-                lower_order_final: true,
-                final_sigma_zero: true,
-                disable_corrector: vec![],
-            },
+            _ => SchedulerConfig::unipc_flow(1.0),
         }),
         Some("euler") => Some(SchedulerConfig::Euler {
             num_train_timesteps: 1000,

@@ -86,6 +86,20 @@ pub enum SchedulerConfig {
 }
 
 impl SchedulerConfig {
+    /// UniPC in flow-prediction mode as the Wan pipelines configure it (order 2, bh2, lower
+    /// order at the end, final sigma 0), with `flow_shift`.
+    pub fn unipc_flow(flow_shift: f64) -> Self {
+        SchedulerConfig::UniPc {
+            num_train_timesteps: 1000,
+            flow_shift,
+            solver_order: 2,
+            bh2: true,
+            lower_order_final: true,
+            final_sigma_zero: true,
+            disable_corrector: vec![],
+        }
+    }
+
     pub fn load(dir: &Path) -> Result<Self, LoadError> {
         let path = dir.join("scheduler_config.json");
         let text = std::fs::read_to_string(&path).map_err(|_| LoadError::MissingFile {
@@ -675,15 +689,7 @@ mod tests {
 
     #[test]
     fn unipc_flow_sigmas_end_at_zero_and_timesteps_are_integers() {
-        let cfg = SchedulerConfig::UniPc {
-            num_train_timesteps: 1000,
-            flow_shift: 3.0,
-            solver_order: 2,
-            bh2: true,
-            lower_order_final: true,
-            final_sigma_zero: true,
-            disable_corrector: vec![],
-        };
+        let cfg = SchedulerConfig::unipc_flow(3.0);
         let s = cfg.build(10);
         assert_eq!(s.sigmas().len(), 11);
         assert_eq!(*s.sigmas().last().unwrap(), 0.0);
@@ -695,15 +701,7 @@ mod tests {
     fn unipc_on_an_exact_flow_lands_on_the_data() {
         // For x_t = (1 - s) x0 + s n with the true velocity v = n - x0, every solver must
         // reach x0 at sigma 0.
-        let cfg = SchedulerConfig::UniPc {
-            num_train_timesteps: 1000,
-            flow_shift: 3.0,
-            solver_order: 2,
-            bh2: true,
-            lower_order_final: true,
-            final_sigma_zero: true,
-            disable_corrector: vec![],
-        };
+        let cfg = SchedulerConfig::unipc_flow(3.0);
         let x0 = Tensor::from_slice(&[0.3f32, -0.7, 0.1]).to_kind(Kind::Float);
         let n = Tensor::from_slice(&[1.0f32, 0.5, -1.2]);
         let mut s = cfg.build(6);
@@ -716,22 +714,10 @@ mod tests {
         assert!(err < 1e-5, "{err}");
     }
 
-    fn unipc_cfg(shift: f64) -> SchedulerConfig {
-        SchedulerConfig::UniPc {
-            num_train_timesteps: 1000,
-            flow_shift: shift,
-            solver_order: 2,
-            bh2: true,
-            lower_order_final: true,
-            final_sigma_zero: true,
-            disable_corrector: vec![],
-        }
-    }
-
     #[test]
     fn restart_passes_repeat_the_named_stretch_then_finish() {
         // 20 UniPC steps at shift 3: sigma 0.964 at step 2, 0.818 at step 8.
-        let s = unipc_cfg(3.0).build(20);
+        let s = SchedulerConfig::unipc_flow(3.0).build(20);
         let r = RestartSampling {
             sigma_max: 0.97,
             sigma_min: 0.83,
@@ -739,7 +725,7 @@ mod tests {
         };
         assert_eq!(r.passes(s.sigmas(), 0), vec![(0, 8), (2, 8), (2, 20)]);
         // The same sigmas at 40 steps name twice the steps.
-        let s40 = unipc_cfg(3.0).build(40);
+        let s40 = SchedulerConfig::unipc_flow(3.0).build(40);
         assert_eq!(r.passes(s40.sigmas(), 0), vec![(0, 16), (4, 16), (4, 40)]);
         // Off, or a stretch the sampling starts below, is one plain pass.
         assert_eq!(RestartSampling::OFF.passes(s.sigmas(), 0), vec![(0, 20)]);
