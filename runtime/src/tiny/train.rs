@@ -90,12 +90,6 @@ pub struct TrainOptions {
     /// The same for the DiT's flow-matching loss, on the latent cells an object touches (and
     /// their neighbours): a uniform loss is mostly background latents.
     pub dit_object_weight: f64,
-    /// Share of stage B's steps that train on first latent frames alone (images, Wan's joint
-    /// image-video training): a frame is a fifth of a clip's tokens, and the first frame is
-    /// where text-to-video decides an object's outline.
-    pub dit_image_share: f64,
-    /// Batch of an image step (default: as many frames as a clip step's batch has tokens).
-    pub dit_image_batch: Option<i64>,
     /// How often the DiT's pool shows each shape ([`world::Shape::ALL`] order), e.g. more of
     /// the angular shapes it draws worst; `None`: uniform over the admitted triples.
     pub shape_weights: Option<[f32; 5]>,
@@ -131,7 +125,6 @@ pub const USAGE: &str = "usage: train-tiny [--out models/dreamfx-tiny] [--work t
        [--vae-batch N] [--vae-crop PX] [--vae-lr X] [--vae-steps N] [--dit-batch N] [--dit-lr X]
        [--dit-shift S] [--dit-object-weight W] [--sampler-shift S] [--text-len N] [--dit-steps N]
        [--shape-weights CIRCLE,SQUARE,TRIANGLE,STAR,RING (the DiT pool's shape mix)]
-       [--dit-image-share P (steps on first frames alone)] [--dit-image-batch N]
        [--threads N] [--device cpu|cuda] [--vae DIR (skip stage A)] [--quick]
        [--vae-init VAE_DIR] [--vae-window FRAMES] [--vae-decoder-only] [--vae-object-weight W]
        [--init MODEL_DIR (start stage B from it)]
@@ -191,8 +184,6 @@ impl TrainOptions {
             vae_decoder_only: false,
             vae_object_weight: 0.0,
             dit_object_weight: 0.0,
-            dit_image_share: 0.0,
-            dit_image_batch: None,
             shape_weights: None,
         };
         let mut i = 0;
@@ -220,8 +211,6 @@ impl TrainOptions {
                 "--vae-window" => o.vae_window = num(v)? as i64,
                 "--vae-object-weight" => o.vae_object_weight = num(v)?,
                 "--dit-object-weight" => o.dit_object_weight = num(v)?,
-                "--dit-image-share" => o.dit_image_share = num(v)?,
-                "--dit-image-batch" => o.dit_image_batch = Some(num(v)? as i64),
                 "--shape-weights" => o.shape_weights = Some(parse_shape_weights(v)?),
                 "--seed" => o.seed = num(v)? as u64,
                 "--vae-minutes" => o.vae_minutes = num(v)?,
@@ -262,17 +251,6 @@ impl TrainOptions {
             if !(0.0..=1000.0).contains(&w) {
                 return Err(format!("{name} {w} must be between 0 and 1000"));
             }
-        }
-        if !(0.0..=1.0).contains(&o.dit_image_share) {
-            return Err(format!(
-                "--dit-image-share {} must be between 0 and 1",
-                o.dit_image_share
-            ));
-        }
-        if o.dit_image_batch
-            .is_some_and(|b| !(1..=1 << 16).contains(&b))
-        {
-            return Err("--dit-image-batch must be 1 … 65536".into());
         }
         if o.vae_window < 1 || (o.vae_window - 1) % 4 != 0 || o.vae_window > 17 {
             return Err(format!(
@@ -1148,11 +1126,6 @@ impl WeightAverage {
     }
 }
 
-/// Image steps come at an exact share, spread evenly: step k is one when ⌊(k+1)·p⌋ > ⌊k·p⌋.
-fn is_image_step(step: usize, share: f64) -> bool {
-    ((step + 1) as f64 * share).floor() > (step as f64 * share).floor()
-}
-
 fn train_dit(
     opts: &TrainOptions,
     pool: &Pool,
@@ -1168,14 +1141,13 @@ fn train_dit(
     let mut opt_enc = nn::AdamW::default()
         .build(enc.var_store(), base_lr)
         .map_err(|e| e.to_string())?;
-    let (n, c, clip_frames, h, w) = pool.latents.size5().map_err(|e| e.to_string())?;
+    let (n, c, f, h, w) = pool.latents.size5().map_err(|e| e.to_string())?;
     let l = TRAIN_TEXT_LEN as i64;
     let empty_ids = Tensor::from_slice(&empty.0).view([1, l]).to_device(device);
     let empty_masks = Tensor::from_slice(&empty.1).view([1, l]).to_device(device);
     let [_, ph, pw] = dit.config().patch_size;
     let tokens_per_frame = (h / ph) * (w / pw);
-    let image_batch = opts.dit_image_batch.unwrap_or(opts.dit_batch * clip_frames);
-    let mut image_steps = 0usize;
+    let bsz = opts.dit_batch;
     let mut prog = Progress::new("dit", opts.dit_minutes);
     let mut step = 0usize;
     let mut avg = LossAverage::new(0.9);
@@ -1183,13 +1155,6 @@ fn train_dit(
     let mut ema_dit = WeightAverage::new(dit.var_store());
     let mut ema_enc = WeightAverage::new(enc.var_store());
     while !prog.done() && opts.dit_steps.is_none_or(|max| step < max) {
-        let image_step = is_image_step(step, opts.dit_image_share);
-        let (bsz, f) = if image_step {
-            image_steps += 1;
-            (image_batch, 1)
-        } else {
-            (opts.dit_batch, clip_frames)
-        };
         // The batch is drawn with libtorch's generator on the device (seeded by `manual_seed`).
         let idx = Tensor::randint(n, [bsz], (Kind::Int64, device));
         let dropped = Tensor::rand([bsz, 1], (Kind::Float, device)).lt(0.1);
@@ -1199,17 +1164,16 @@ fn train_dit(
         let masks = empty_masks
             .expand([bsz, l], true)
             .where_self(&dropped, &pool.masks.index_select(0, &idx));
-        // The causal VAE's first latent frame depends on the first pixel frame alone: an image.
-        let x0 = pool.latents.index_select(0, &idx).narrow(2, 0, f);
+        let x0 = pool.latents.index_select(0, &idx);
         let u = Tensor::randn([bsz], (Kind::Float, device)).sigmoid();
         let shift = opts.dit_shift;
         let sigma = &u * shift / ((&u * (shift - 1.0)) + 1.0);
         let s5 = sigma.view([bsz, 1, 1, 1, 1]);
         let eps = Tensor::randn_like(&x0);
         let xt = (1.0 - &s5) * &x0 + &s5 * &eps;
-        // Frame mask: 0 on a conditioned first frame, else 1 (an image is never conditioned).
+        // Frame mask: 0 on a conditioned first frame, else 1.
         let first = Tensor::rand([bsz, 1], (Kind::Float, device))
-            .ge(if image_step { 0.0 } else { 0.3 })
+            .ge(0.3)
             .to_kind(Kind::Float);
         let fm = Tensor::cat(
             &[first, Tensor::ones([bsz, f - 1], (Kind::Float, device))],
@@ -1223,7 +1187,7 @@ fn train_dit(
         let emb = embed(enc, &ids, &masks, opts.text_len);
         let pred = dit.forward(&xt, &timestep, &emb);
         let target = &eps - &x0;
-        let objects = pool.objects.index_select(0, &idx).narrow(2, 0, f);
+        let objects = pool.objects.index_select(0, &idx);
         let weight =
             (&m5 * (objects * opts.dit_object_weight + 1.0)).expand([bsz, c, f, h, w], true);
         let loss = ((pred - target).square() * &weight).sum(Kind::Float) / weight.sum(Kind::Float);
@@ -1262,7 +1226,7 @@ fn train_dit(
     let seconds = prog.elapsed();
     let ema = avg.get();
     println!(
-        "[dit] done: {step} steps ({image_steps} of them on first frames alone) in {}, loss (EMA) {ema:.5}; keeping the averaged weights",
+        "[dit] done: {step} steps in {}, loss (EMA) {ema:.5}; keeping the averaged weights",
         fmt_secs(seconds)
     );
     ema_dit.copy_into_model();
@@ -1590,9 +1554,6 @@ mod tests {
             .expect("object weights");
         assert_eq!((w.vae_object_weight, w.dit_object_weight), (8.0, 3.0));
         assert_eq!(w.shape_weights, None);
-        let i = TrainOptions::parse(&args("--dit-image-share 0.5 --dit-image-batch 64"))
-            .expect("image steps");
-        assert_eq!((i.dit_image_share, i.dit_image_batch), (0.5, Some(64)));
         let s = TrainOptions::parse(&args("--shape-weights 1,2,2.5,2,0.5")).expect("shape weights");
         assert_eq!(s.shape_weights, Some([1.0, 2.0, 2.5, 2.0, 0.5]));
         let defaults = TrainOptions::parse(&[]).expect("defaults");
@@ -1621,31 +1582,10 @@ mod tests {
             "--shape-weights 1,2,2,2,-1",
             "--shape-weights 1,2,x,2,1",
             "--shape-weights 1,2,2,2,1,1",
-            "--dit-image-share 1.5",
-            "--dit-image-share -0.1",
-            "--dit-image-batch 0",
         ] {
             let e = TrainOptions::parse(&args(bad)).expect_err(bad);
             assert!(!e.is_empty(), "{bad}: empty message");
         }
-    }
-
-    #[test]
-    fn image_steps_come_at_the_exact_share_spread_evenly() {
-        for (share, want) in [(0.0, 0), (0.25, 25), (0.67, 67), (1.0, 100)] {
-            let steps: Vec<usize> = (0..100).filter(|&k| is_image_step(k, share)).collect();
-            assert_eq!(steps.len(), want, "share {share}");
-            // Never two clip steps in a row when images are the majority.
-            let longest_gap = steps.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(1);
-            assert!(
-                share < 0.5 || longest_gap <= 2,
-                "share {share}: gap {longest_gap}"
-            );
-        }
-        assert_eq!(
-            (0..8).map(|k| is_image_step(k, 0.25)).collect::<Vec<_>>(),
-            [false, false, false, true, false, false, false, true]
-        );
     }
 
     #[test]
