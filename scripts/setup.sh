@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian/Ubuntu machine with Rust and Python 3 needs for dreamfx:
-# ffmpeg (the comparison in the Temporal Refine report) and libtorch 2.13 from PyPI wheels.
+# ffmpeg (the comparison in the Temporal Refine report), libtorch 2.13 from PyPI wheels, and the
+# official OpenFX headers and HostSupport library (through crates.io).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if ! command -v ffmpeg >/dev/null 2>&1; then
@@ -14,3 +15,4 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
   fi
 fi
 bash "$root/scripts/fetch-libtorch.sh"
+bash "$root/scripts/fetch-openfx.sh"

@@ -100,6 +100,32 @@ impl Effect {
 
     /// Sets (or with `None` clears) the persistent message shown on the node. Uses the V2
     /// message suite when its pointer is set, else posts a plain V1 error message.
+    /// A one-off message to the user (message suite V2 or V1; a host without one gets the
+    /// log). Unlike a persistent message this also works on descriptors, e.g. when describe
+    /// fails.
+    pub fn message(&self, kind: &CStr, text: &str) {
+        let s = self.suites;
+        let f = s
+            .message_v2
+            .and_then(|m| m.message)
+            .or_else(|| s.message_v1.and_then(|m| m.message));
+        match f {
+            Some(f) => {
+                let text = cstring(text);
+                unsafe {
+                    f(
+                        self.handle,
+                        kind.as_ptr(),
+                        std::ptr::null(),
+                        c"%s".as_ptr(),
+                        text.as_ptr(),
+                    )
+                };
+            }
+            None => log::warn!("{text}"),
+        }
+    }
+
     pub fn set_persistent_message(&self, message: Option<(&CStr, &str)>) {
         let s = self.suites;
         let fmt = c"%s";
@@ -267,11 +293,12 @@ impl Drop for Image {
 }
 
 pub fn parse_depth(s: &str) -> Result<BitDepth, Error> {
+    let is = |name: &CStr| name.to_bytes() == s.as_bytes();
     Ok(match s {
-        "OfxBitDepthByte" => BitDepth::U8,
-        "OfxBitDepthShort" => BitDepth::U16,
-        "OfxBitDepthHalf" => BitDepth::F16,
-        "OfxBitDepthFloat" => BitDepth::F32,
+        _ if is(kOfxBitDepthByte) => BitDepth::U8,
+        _ if is(kOfxBitDepthShort) => BitDepth::U16,
+        _ if is(kOfxBitDepthHalf) => BitDepth::F16,
+        _ if is(kOfxBitDepthFloat) => BitDepth::F32,
         other => {
             return Err(Error::status(
                 kOfxStatErrUnsupported,
@@ -282,10 +309,11 @@ pub fn parse_depth(s: &str) -> Result<BitDepth, Error> {
 }
 
 pub fn parse_components(s: &str) -> Result<Components, Error> {
+    let is = |name: &CStr| name.to_bytes() == s.as_bytes();
     Ok(match s {
-        "OfxImageComponentRGBA" => Components::Rgba,
-        "OfxImageComponentRGB" => Components::Rgb,
-        "OfxImageComponentAlpha" => Components::Alpha,
+        _ if is(kOfxImageComponentRGBA) => Components::Rgba,
+        _ if is(kOfxImageComponentRGB) => Components::Rgb,
+        _ if is(kOfxImageComponentAlpha) => Components::Alpha,
         other => {
             return Err(Error::status(
                 kOfxStatErrUnsupported,

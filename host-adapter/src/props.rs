@@ -17,8 +17,40 @@ fn check(status: sys::OfxStatus, what: &str, name: &CStr) -> Result<(), Error> {
     } else {
         Err(Error::status(
             status,
-            format!("host refused to {what} property {}", name.to_string_lossy()),
+            format!(
+                "the host refused to {what} property {} ({})",
+                name.to_string_lossy(),
+                sys::status_name(status)
+            ),
         ))
+    }
+}
+
+/// A property set whose setters accept a refusal: for properties the standard makes optional,
+/// or that came after OFX 1.0. Hosts differ in which properties they define (the official
+/// HostSupport library answers kOfxStatErrUnknown for a name it does not know), and the OFX
+/// Support library sets such properties with failures ignored; a refusal here is logged, never
+/// fatal. Mandatory properties go through [`PropSet`]'s own setters, whose error names them.
+#[derive(Clone, Copy)]
+pub struct OptionalProps(PropSet);
+
+impl OptionalProps {
+    fn note(result: Result<(), Error>) {
+        if let Err(e) = result {
+            log::debug!("{e}; optional, going on without it");
+        }
+    }
+    pub fn set_string(&self, name: &CStr, index: i32, value: &str) {
+        Self::note(self.0.set_string(name, index, value))
+    }
+    pub fn set_cstr(&self, name: &CStr, index: i32, value: &CStr) {
+        Self::note(self.0.set_cstr(name, index, value))
+    }
+    pub fn set_int(&self, name: &CStr, index: i32, value: i32) {
+        Self::note(self.0.set_int(name, index, value))
+    }
+    pub fn set_double(&self, name: &CStr, index: i32, value: f64) {
+        Self::note(self.0.set_double(name, index, value))
     }
 }
 
@@ -31,6 +63,10 @@ impl PropSet {
     }
     pub fn raw(&self) -> OfxPropertySetHandle {
         self.handle
+    }
+    /// The same set, for properties the host may not know (see [`OptionalProps`]).
+    pub fn optional(&self) -> OptionalProps {
+        OptionalProps(*self)
     }
 
     pub fn set_string(&self, name: &CStr, index: i32, value: &str) -> Result<(), Error> {

@@ -13,12 +13,35 @@ pub fn context_name(c: Context) -> &'static std::ffi::CStr {
 }
 
 /// kOfxActionDescribe: the plugin-wide properties.
+///
+/// Only what the standard makes mandatory, and what dreamfx cannot work without, fails describe
+/// (the error names the property); everything else goes through `optional()`, because hosts
+/// differ in which properties they define (DESIGN.md §7: the official HostSupport answers
+/// kOfxStatErrUnknown for a name it does not know).
 pub fn describe(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
+    plugin_props(effect, spec).map_err(|e| reported(effect, spec, e))
+}
+
+/// kOfxImageEffectActionDescribeInContext: clips and parameters.
+pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
+    clips_and_params(effect, spec).map_err(|e| reported(effect, spec, e))
+}
+
+/// A host that refuses a mandatory property would otherwise just not list the effect: tell
+/// the user which property, in the host's own message window.
+fn reported(effect: &Effect, spec: &EffectSpec, e: Error) -> Error {
+    let text = format!(
+        "dreamfx: {} cannot be described to this host: {e}. Please report this host and \
+         version to the dreamfx developers.",
+        spec.label
+    );
+    effect.message(kOfxMessageError, &text);
+    Error::status(e.status, text)
+}
+
+fn plugin_props(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     let p = effect.props()?;
     p.set_string(kOfxPropLabel, 0, spec.label)?;
-    p.set_string(kOfxImageEffectPluginPropGrouping, 0, GROUPING)?;
-    // Optional in older hosts: ignore a refusal.
-    let _ = p.set_string(kOfxPropPluginDescription, 0, spec.description);
     for (i, c) in spec.contexts.iter().enumerate() {
         p.set_cstr(
             kOfxImageEffectPropSupportedContexts,
@@ -37,27 +60,31 @@ pub fn describe(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     {
         p.set_cstr(kOfxImageEffectPropSupportedPixelDepths, i as i32, d)?;
     }
-    p.set_int(
+    let o = p.optional();
+    o.set_string(kOfxImageEffectPluginPropGrouping, 0, GROUPING);
+    o.set_string(kOfxPropPluginDescription, 0, spec.description);
+    // A host without temporal access still renders the effect (Temporal Refine then works
+    // from what it is given; see temporal_refine.rs).
+    o.set_int(
         kOfxImageEffectPropTemporalClipAccess,
         0,
         spec.temporal_clip_access as i32,
-    )?;
+    );
     // Flow needs whole frames: no tiles. Render calls may come from any thread at once.
-    p.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
-    p.set_int(kOfxImageEffectPropSupportsMultiResolution, 0, 1)?;
-    p.set_int(kOfxImageEffectPropSupportsMultipleClipDepths, 0, 0)?;
-    p.set_cstr(
+    o.set_int(kOfxImageEffectPropSupportsTiles, 0, 0);
+    o.set_int(kOfxImageEffectPropSupportsMultiResolution, 0, 1);
+    o.set_int(kOfxImageEffectPropSupportsMultipleClipDepths, 0, 0);
+    o.set_cstr(
         kOfxImageEffectPluginRenderThreadSafety,
         0,
         kOfxImageEffectRenderFullySafe,
-    )?;
-    p.set_int(kOfxImageEffectPluginPropHostFrameThreading, 0, 0)?;
-    p.set_int(kOfxImageEffectPluginPropSingleInstance, 0, 0)?;
+    );
+    o.set_int(kOfxImageEffectPluginPropHostFrameThreading, 0, 0);
+    o.set_int(kOfxImageEffectPluginPropSingleInstance, 0, 0);
     Ok(())
 }
 
-/// kOfxImageEffectActionDescribeInContext: clips and parameters.
-pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
+fn clips_and_params(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     for clip in spec.clips {
         let c = effect.define_clip(clip.name)?;
         c.set_cstr(
@@ -65,32 +92,38 @@ pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Err
             0,
             kOfxImageComponentRGBA,
         )?;
-        c.set_cstr(
+        let o = c.optional();
+        o.set_cstr(
             kOfxImageEffectPropSupportedComponents,
             1,
             kOfxImageComponentRGB,
-        )?;
-        c.set_int(
+        );
+        o.set_int(
             kOfxImageEffectPropTemporalClipAccess,
             0,
             spec.temporal_clip_access as i32,
-        )?;
-        c.set_int(kOfxImageClipPropOptional, 0, clip.optional as i32)?;
-        c.set_int(kOfxImageClipPropIsMask, 0, clip.is_mask as i32)?;
-        c.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+        );
+        o.set_int(kOfxImageClipPropOptional, 0, clip.optional as i32);
+        o.set_int(kOfxImageClipPropIsMask, 0, clip.is_mask as i32);
+        o.set_int(kOfxImageEffectPropSupportsTiles, 0, 0);
     }
-    let out = effect.define_clip("Output")?;
+    let out = effect.define_clip(
+        kOfxImageEffectOutputClipName
+            .to_str()
+            .expect("the header's clip name is ASCII"),
+    )?;
     out.set_cstr(
         kOfxImageEffectPropSupportedComponents,
         0,
         kOfxImageComponentRGBA,
     )?;
-    out.set_cstr(
+    let o = out.optional();
+    o.set_cstr(
         kOfxImageEffectPropSupportedComponents,
         1,
         kOfxImageComponentRGB,
-    )?;
-    out.set_int(kOfxImageEffectPropSupportsTiles, 0, 0)?;
+    );
+    o.set_int(kOfxImageEffectPropSupportsTiles, 0, 0);
 
     let params = effect.params()?;
     let mut groups: Vec<&str> = Vec::new();
@@ -98,7 +131,7 @@ pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Err
         if let Some(g) = spec.group {
             if !groups.contains(&g) {
                 let gp = params.define(kOfxParamTypeGroup, g)?;
-                gp.set_string(kOfxPropLabel, 0, &capitalise(g))?;
+                gp.optional().set_string(kOfxPropLabel, 0, &capitalise(g));
                 groups.push(g);
             }
         }
@@ -111,10 +144,11 @@ pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Err
         };
         let p = params.define(kind, spec.name)?;
         p.set_string(kOfxPropLabel, 0, spec.label)?;
-        p.set_string(kOfxParamPropHint, 0, spec.hint)?;
-        p.set_string(kOfxParamPropScriptName, 0, spec.name)?;
+        let o = p.optional();
+        o.set_string(kOfxParamPropHint, 0, spec.hint);
+        o.set_string(kOfxParamPropScriptName, 0, spec.name);
         if let Some(g) = spec.group {
-            p.set_string(kOfxParamPropParent, 0, g)?;
+            o.set_string(kOfxParamPropParent, 0, g);
         }
         match spec.kind {
             ParamKind::Double {
@@ -129,7 +163,7 @@ pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Err
                 p.set_double(kOfxParamPropMax, 0, max)?;
                 p.set_double(kOfxParamPropDisplayMin, 0, display_min)?;
                 p.set_double(kOfxParamPropDisplayMax, 0, display_max)?;
-                let _ = p.set_cstr(kOfxParamPropDoubleType, 0, kOfxParamDoubleTypePlain);
+                o.set_cstr(kOfxParamPropDoubleType, 0, kOfxParamDoubleTypePlain);
             }
             ParamKind::Int {
                 default,
@@ -154,7 +188,7 @@ pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Err
             ParamKind::PushButton => {}
         }
         if spec.in_job() {
-            p.set_int(kOfxParamPropAnimates, 0, spec.animates as i32)?;
+            o.set_int(kOfxParamPropAnimates, 0, spec.animates as i32);
         }
     }
     Ok(())

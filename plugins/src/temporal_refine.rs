@@ -41,7 +41,7 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
             .unwrap_or((f64::MIN, f64::MAX));
         let range = [(t - r).max(first).min(t), (t + r).min(last).max(t)];
         call.out_args
-            .set_doubles(c"OfxImageClipPropFrameRange_Source", &range)?;
+            .set_doubles(&clip_prop(kOfxImageClipPropFrameRange_, "Source"), &range)?;
         return Ok(Reply::Ok);
     }
     if a == kOfxImageEffectActionGetRegionsOfInterest {
@@ -56,7 +56,7 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
             });
         if let Ok(rod) = rod {
             call.out_args
-                .set_doubles(c"OfxImageClipPropRoI_Source", &rod)?;
+                .set_doubles(&clip_prop(kOfxImageClipPropRoI_, "Source"), &rod)?;
             return Ok(Reply::Ok);
         }
         return Ok(Reply::Default);

@@ -16,12 +16,6 @@ use crate::props::PropertySet;
 use crate::registry::{self, guard, AlignedBuf, Kind};
 
 // Not in sys.rs.
-pub(crate) const K_IMAGE_CLIP_PROP_FIELD_EXTRACTION: &CStr = c"OfxImageClipPropFieldExtraction";
-pub(crate) const K_IMAGE_FIELD_DOUBLED: &CStr = c"OfxImageFieldDoubled";
-pub(crate) const K_IMAGE_CLIP_PROP_FIELD_ORDER: &CStr = c"OfxImageClipPropFieldOrder";
-pub(crate) const K_IMAGE_EFFECT_PROP_UNMAPPED_FRAME_RATE: &CStr =
-    c"OfxImageEffectPropUnmappedFrameRate";
-pub(crate) const K_MESSAGE_QUESTION: &CStr = c"OfxMessageQuestion";
 
 /// A message the plugin sent through the message suite.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +131,8 @@ pub(crate) struct ClipInput {
     pub padding: usize,
     pub negative: bool,
     pub crop_to_region: bool,
+    /// Return the frame being rendered whatever time is asked (HostProfile).
+    pub only_at_render_time: bool,
     pub size: (usize, usize),
 }
 
@@ -365,7 +361,7 @@ pub(crate) fn clip_descriptor_props(name: &str) -> Box<PropertySet> {
     p.def_int(kOfxImageEffectPropTemporalClipAccess, &[0]);
     p.def_int(kOfxImageClipPropOptional, &[0]);
     p.def_int(kOfxImageClipPropIsMask, &[0]);
-    p.def_cstr(K_IMAGE_CLIP_PROP_FIELD_EXTRACTION, K_IMAGE_FIELD_DOUBLED);
+    p.def_cstr(kOfxImageClipPropFieldExtraction, kOfxImageFieldDoubled);
     p.def_int(kOfxImageEffectPropSupportsTiles, &[1]);
     p
 }
@@ -389,14 +385,9 @@ unsafe extern "C" fn clip_define(
         if clips.iter().any(|c| c.name == name) {
             return kOfxStatErrExists;
         }
-        let c = ClipObj::new_boxed(
-            &name,
-            clip_descriptor_props(&name),
-            None,
-            false,
-            None,
-            OfxRectD::default(),
-        );
+        let props = clip_descriptor_props(&name);
+        props.set_policy(e.props.policy());
+        let c = ClipObj::new_boxed(&name, props, None, false, None, OfxRectD::default());
         if !out.is_null() {
             unsafe { *out = c.props.handle() };
         }
@@ -500,6 +491,18 @@ unsafe extern "C" fn clip_get_image(
         } else {
             let Some(input) = &c.input else {
                 return kOfxStatFailed;
+            };
+            let time = if input.only_at_render_time {
+                let me = std::thread::current().id();
+                let rendering = owner
+                    .pending_outputs
+                    .lock()
+                    .iter()
+                    .find(|p| p.thread == me)
+                    .map(|p| p.time);
+                rendering.unwrap_or(time)
+            } else {
+                time
             };
             let Some(frame) = (input.source)(time) else {
                 return kOfxStatFailed;
@@ -745,7 +748,7 @@ unsafe extern "C" fn message(
                 text: text_of(format, arg1),
             }
         };
-        let question = m.kind == K_MESSAGE_QUESTION.to_str().unwrap_or_default();
+        let question = m.kind == kOfxMessageQuestion.to_str().unwrap_or_default();
         match unsafe { effect(h) } {
             Some(e) => e.shared.messages.lock().transient.push(m),
             None => UNOWNED_MESSAGES.lock().push(m),

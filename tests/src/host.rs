@@ -17,32 +17,6 @@ use crate::pixels::{BitDepth, Components};
 use crate::props::{PropSnapshot, PropertySet};
 
 // Host properties not in sys.rs.
-const K_PROP_VERSION: &CStr = kOfxPropVersion;
-const K_SUPPORTS_OVERLAYS: &CStr = c"OfxImageEffectPropSupportsOverlays";
-const K_SETABLE_FRAME_RATE: &CStr = c"OfxImageEffectPropSetableFrameRate";
-const K_SETABLE_FIELDING: &CStr = c"OfxImageEffectPropSetableFielding";
-const K_PARAM_HOST_CUSTOM_INTERACT: &CStr = c"OfxParamHostPropSupportsCustomInteract";
-const K_PARAM_HOST_CUSTOM_ANIMATION: &CStr = c"OfxParamHostPropSupportsCustomAnimation";
-const K_PARAM_HOST_STRING_ANIMATION: &CStr = c"OfxParamHostPropSupportsStringAnimation";
-const K_PARAM_HOST_CHOICE_ANIMATION: &CStr = c"OfxParamHostPropSupportsChoiceAnimation";
-const K_PARAM_HOST_BOOLEAN_ANIMATION: &CStr = c"OfxParamHostPropSupportsBooleanAnimation";
-const K_PARAM_HOST_MAX_PARAMETERS: &CStr = c"OfxParamHostPropMaxParameters";
-const K_PARAM_HOST_MAX_PAGES: &CStr = c"OfxParamHostPropMaxPages";
-const K_PARAM_HOST_PAGE_ROW_COLUMN_COUNT: &CStr = c"OfxParamHostPropPageRowColumnCount";
-const K_PARAM_HOST_SUPPORTS_PARAMETER_ANIMATION: &CStr =
-    c"OfxParamHostPropSupportsParametricAnimation";
-pub(crate) const K_FRAME_STEP: &CStr = c"OfxImageEffectPropFrameStep";
-pub(crate) const K_RENDER_QUALITY_DRAFT: &CStr = c"OfxImageEffectPropRenderQualityDraft";
-pub(crate) const K_REGION_OF_INTEREST: &CStr = c"OfxImageEffectPropRegionOfInterest";
-pub(crate) const K_PROJECT_SIZE: &CStr = c"OfxImageEffectPropProjectSize";
-pub(crate) const K_PROJECT_OFFSET: &CStr = c"OfxImageEffectPropProjectOffset";
-pub(crate) const K_PROJECT_EXTENT: &CStr = c"OfxImageEffectPropProjectExtent";
-pub(crate) const K_PROJECT_PAR: &CStr = c"OfxImageEffectPropProjectPixelAspectRatio";
-pub(crate) const K_EFFECT_DURATION: &CStr = c"OfxImageEffectInstancePropEffectDuration";
-pub(crate) const K_FIELD_RENDER_TWICE_ALWAYS: &CStr =
-    c"OfxImageEffectPluginPropFieldRenderTwiceAlways";
-pub(crate) const K_CLIP_PREFERENCES_SLAVE_PARAM: &CStr =
-    c"OfxImageEffectPropClipPreferencesSlaveParam";
 
 /// An OFX context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,6 +95,73 @@ pub struct HostProfile {
     /// dlclose the plugin when the last user is gone (default false: like many hosts, never
     /// unload the binary, so plugin threads that outlive kOfxActionUnload cannot crash).
     pub dlclose_on_drop: bool,
+    /// Descriptors refuse (kOfxStatErrUnknown) a property name the official headers do not
+    /// define, as the official HostSupport library (Natron) does; else any name is accepted, as
+    /// MLT and this host's default do.
+    pub strict_property_names: bool,
+    /// Property names this host does not know (an older host): setting one is
+    /// kOfxStatErrUnknown.
+    pub unknown_properties: Vec<String>,
+    /// clipGetImage on an input returns the frame at the time being rendered, whatever time is
+    /// asked for (MLT: no temporal access in practice).
+    pub images_only_at_render_time: bool,
+}
+
+impl HostProfile {
+    /// What descriptors accept, from `strict_property_names` and `unknown_properties`.
+    pub(crate) fn name_policy(&self) -> crate::props::NamePolicy {
+        crate::props::NamePolicy {
+            official_only: self.strict_property_names,
+            unknown: Arc::new(self.unknown_properties.clone()),
+        }
+    }
+
+    /// The official HostSupport library (the host code Natron is built on): strict property
+    /// names.
+    pub fn hostsupport() -> Self {
+        HostProfile {
+            name: "dreamfx.testhost.hostsupport".into(),
+            strict_property_names: true,
+            ..Self::default()
+        }
+    }
+
+    /// DaVinci Resolve, as its SDK notes and users describe it: the message suite V2's
+    /// persistent-message functions may be NULL and instances are recreated often (a fresh
+    /// instance per render here). (Its scaled Edit-page renders are not modelled yet.)
+    pub fn resolve() -> Self {
+        HostProfile {
+            name: "dreamfx.testhost.resolve".into(),
+            contexts: vec![Context::General, Context::Filter, Context::Generator],
+            persistent_message_fn_null: true,
+            new_instance_per_frame: true,
+            ..Self::default()
+        }
+    }
+
+    /// MLT 7.40 (Kdenlive, Shotcut), as measured (DESIGN.md §7): filter context only, no
+    /// temporal access (it says so, and clipGetImage ignores the time asked for), any property
+    /// name accepted, Begin/EndInstanceChanged not sent.
+    pub fn mlt() -> Self {
+        HostProfile {
+            name: "dreamfx.testhost.mlt".into(),
+            contexts: vec![Context::Filter],
+            temporal_clip_access: false,
+            images_only_at_render_time: true,
+            send_begin_end_instance_changed: false,
+            ..Self::default()
+        }
+    }
+
+    /// Nuke: no generator context, float images only.
+    pub fn nuke() -> Self {
+        HostProfile {
+            name: "dreamfx.testhost.nuke".into(),
+            contexts: vec![Context::Filter, Context::General],
+            depths: vec![BitDepth::Float],
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for HostProfile {
@@ -143,6 +184,9 @@ impl Default for HostProfile {
             multiple_clip_depths: false,
             is_background: false,
             dlclose_on_drop: false,
+            strict_property_names: false,
+            unknown_properties: Vec::new(),
+            images_only_at_render_time: false,
         }
     }
 }
@@ -254,7 +298,7 @@ fn host_props(p: &HostProfile) -> Box<PropertySet> {
     s.def_cstr(kOfxPropType, kOfxTypeImageEffectHost);
     s.def_str(kOfxPropName, &[&p.name]);
     s.def_str(kOfxPropLabel, &[&p.label]);
-    s.def_int(K_PROP_VERSION, &[1, 0, 0]);
+    s.def_int(kOfxPropVersion, &[1, 0, 0]);
     s.def_str(kOfxPropVersionLabel, &["1.0"]);
     s.def_int(kOfxPropAPIVersion, &[1, 4]);
     s.def_int(
@@ -293,19 +337,19 @@ fn host_props(p: &HostProfile) -> Box<PropertySet> {
         &[p.multiple_clip_depths as i32],
     );
     s.def_int(kOfxImageEffectPropSupportsMultipleClipPARs, &[0]);
-    s.def_int(K_SUPPORTS_OVERLAYS, &[0]);
-    s.def_int(K_SETABLE_FRAME_RATE, &[0]);
-    s.def_int(K_SETABLE_FIELDING, &[0]);
+    s.def_int(kOfxImageEffectPropSupportsOverlays, &[0]);
+    s.def_int(kOfxImageEffectPropSetableFrameRate, &[0]);
+    s.def_int(kOfxImageEffectPropSetableFielding, &[0]);
     s.def_int(kOfxImageEffectInstancePropSequentialRender, &[1]);
-    s.def_int(K_PARAM_HOST_CUSTOM_INTERACT, &[0]);
-    s.def_int(K_PARAM_HOST_CUSTOM_ANIMATION, &[0]);
-    s.def_int(K_PARAM_HOST_STRING_ANIMATION, &[1]);
-    s.def_int(K_PARAM_HOST_CHOICE_ANIMATION, &[1]);
-    s.def_int(K_PARAM_HOST_BOOLEAN_ANIMATION, &[1]);
-    s.def_int(K_PARAM_HOST_SUPPORTS_PARAMETER_ANIMATION, &[0]);
-    s.def_int(K_PARAM_HOST_MAX_PARAMETERS, &[-1]);
-    s.def_int(K_PARAM_HOST_MAX_PAGES, &[0]);
-    s.def_int(K_PARAM_HOST_PAGE_ROW_COLUMN_COUNT, &[0, 0]);
+    s.def_int(kOfxParamHostPropSupportsCustomInteract, &[0]);
+    s.def_int(kOfxParamHostPropSupportsCustomAnimation, &[0]);
+    s.def_int(kOfxParamHostPropSupportsStringAnimation, &[1]);
+    s.def_int(kOfxParamHostPropSupportsChoiceAnimation, &[1]);
+    s.def_int(kOfxParamHostPropSupportsBooleanAnimation, &[1]);
+    s.def_int(kOfxParamHostPropSupportsParametricAnimation, &[0]);
+    s.def_int(kOfxParamHostPropMaxParameters, &[-1]);
+    s.def_int(kOfxParamHostPropMaxPages, &[0]);
+    s.def_int(kOfxParamHostPropPageRowColumnCount, &[0, 0]);
     s
 }
 
@@ -718,6 +762,7 @@ impl PluginInner {
             return Ok(());
         }
         let props = PropertySet::new_boxed(false);
+        props.set_policy(self.host.shared.profile.name_policy());
         props.def_cstr(kOfxPropType, kOfxTypeImageEffect);
         props.def_str(kOfxPropLabel, &[&self.info.id]);
         props.def_str(kOfxPropShortLabel, &[&self.info.id]);
@@ -742,18 +787,15 @@ impl PluginInner {
         props.def_int(kOfxImageEffectPropTemporalClipAccess, &[0]);
         props.def_int(kOfxImageEffectPropSupportsMultipleClipDepths, &[0]);
         props.def_int(kOfxImageEffectPropSupportsMultipleClipPARs, &[0]);
-        props.def_int(K_FIELD_RENDER_TWICE_ALWAYS, &[1]);
-        props.def_str_var(K_CLIP_PREFERENCES_SLAVE_PARAM, &[]);
+        props.def_int(kOfxImageEffectPluginPropFieldRenderTwiceAlways, &[1]);
+        props.def_str_var(kOfxImageEffectPropClipPreferencesSlaveParam, &[]);
         props.def_str(
             kOfxPluginPropFilePath,
             &[&self.bundle_path.to_string_lossy()],
         );
-        let e = EffectObj::new_boxed(
-            EffectKind::Descriptor,
-            props,
-            ParamSetObj::new_boxed(true, None),
-            self.shared.clone(),
-        );
+        let params = ParamSetObj::new_boxed(true, None);
+        params.props.set_policy(props.policy());
+        let e = EffectObj::new_boxed(EffectKind::Descriptor, props, params, self.shared.clone());
         self.call_ok(kOfxActionDescribe, e.handle(), None, None)?;
         *d = Some(e);
         Ok(())
@@ -778,10 +820,12 @@ impl PluginInner {
         }
         let props = base.props.clone_boxed(false);
         props.def_cstr(kOfxImageEffectPropContext, ctx.ofx_name());
+        let params = ParamSetObj::new_boxed(true, None);
+        params.props.set_policy(props.policy());
         let e = EffectObj::new_boxed(
             EffectKind::ContextDescriptor,
             props,
-            ParamSetObj::new_boxed(true, None),
+            params,
             self.shared.clone(),
         );
         let in_args = PropertySet::new_boxed(true);

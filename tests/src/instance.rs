@@ -9,8 +9,7 @@ use parking_lot::Mutex;
 
 use crate::effect::{
     purge_images_of, ClipInput, ClipObj, EffectKind, EffectObj, FrameSource, InstanceShared,
-    Message, PendingOutput, ProgressEvent, K_IMAGE_CLIP_PROP_FIELD_ORDER,
-    K_IMAGE_EFFECT_PROP_UNMAPPED_FRAME_RATE,
+    Message, PendingOutput, ProgressEvent,
 };
 use crate::host::*;
 use crate::params::{ParamObj, ParamSetObj, ParamValue};
@@ -318,12 +317,12 @@ impl Instance {
             props.def_cstr(kOfxPropType, kOfxTypeImageEffectInstance);
             props.def_cstr(kOfxImageEffectPropContext, ctx.ofx_name());
             props.def_ptr(kOfxPropInstanceData, std::ptr::null_mut());
-            props.def_double(K_PROJECT_SIZE, &[w as f64, h as f64]);
-            props.def_double(K_PROJECT_OFFSET, &[0.0, 0.0]);
-            props.def_double(K_PROJECT_EXTENT, &[w as f64, h as f64]);
-            props.def_double(K_PROJECT_PAR, &[1.0]);
+            props.def_double(kOfxImageEffectPropProjectSize, &[w as f64, h as f64]);
+            props.def_double(kOfxImageEffectPropProjectOffset, &[0.0, 0.0]);
+            props.def_double(kOfxImageEffectPropProjectExtent, &[w as f64, h as f64]);
+            props.def_double(kOfxImageEffectPropProjectPixelAspectRatio, &[1.0]);
             props.def_double(
-                K_EFFECT_DURATION,
+                kOfxImageEffectInstancePropEffectDuration,
                 &[setup.frame_range.1 - setup.frame_range.0 + 1.0],
             );
             props.def_double(kOfxImageEffectPropFrameRate, &[setup.frame_rate]);
@@ -376,6 +375,7 @@ impl Instance {
                             padding: cs.row_padding,
                             negative: cs.negative_row_bytes,
                             crop_to_region: profile.crop_images_to_region,
+                            only_at_render_time: profile.images_only_at_render_time,
                             size: cs.size.unwrap_or(setup.project_size),
                         })
                 };
@@ -414,10 +414,10 @@ impl Instance {
                 p.def_cstr(kOfxImageEffectPropPreMultiplication, premult.ofx_name());
                 p.def_double(kOfxImagePropPixelAspectRatio, &[1.0]);
                 p.def_double(kOfxImageEffectPropFrameRate, &[setup.frame_rate]);
-                p.def_double(K_IMAGE_EFFECT_PROP_UNMAPPED_FRAME_RATE, &[setup.frame_rate]);
+                p.def_double(kOfxImageEffectPropUnmappedFrameRate, &[setup.frame_rate]);
                 p.def_double(kOfxImageEffectPropFrameRange, &[range.0, range.1]);
                 p.def_double(kOfxImageEffectPropUnmappedFrameRange, &[range.0, range.1]);
-                p.def_cstr(K_IMAGE_CLIP_PROP_FIELD_ORDER, kOfxImageFieldNone);
+                p.def_cstr(kOfxImageClipPropFieldOrder, kOfxImageFieldNone);
                 p.def_int(kOfxImageClipPropContinuousSamples, &[0]);
                 clips.push(ClipObj::new_boxed(
                     &c.name,
@@ -554,7 +554,7 @@ impl Instance {
             .unwrap_or(self.setup.output_premult);
         out.def_double(kOfxImageEffectPropFrameRate, &[self.setup.frame_rate]);
         out.def_cstr(kOfxImageEffectPropPreMultiplication, premult.ofx_name());
-        out.def_cstr(K_IMAGE_CLIP_PROP_FIELD_ORDER, kOfxImageFieldNone);
+        out.def_cstr(kOfxImageClipPropFieldOrder, kOfxImageFieldNone);
         out.def_int(kOfxImageClipPropContinuousSamples, &[0]);
         out.def_int(kOfxImageEffectFrameVarying, &[0]);
         let st = self.call(kOfxImageEffectActionGetClipPreferences, None, Some(&out))?;
@@ -578,7 +578,7 @@ impl Instance {
                 .get_str(s(kOfxImageEffectPropPreMultiplication))
                 .unwrap_or_default(),
             field_order: out
-                .get_str(s(K_IMAGE_CLIP_PROP_FIELD_ORDER))
+                .get_str(s(kOfxImageClipPropFieldOrder))
                 .unwrap_or_default(),
             continuous_samples: out
                 .get_int(s(kOfxImageClipPropContinuousSamples))
@@ -638,7 +638,7 @@ impl Instance {
         i.def_double(kOfxPropTime, &[time]);
         i.def_double(kOfxImageEffectPropRenderScale, &[1.0, 1.0]);
         i.def_double(
-            K_REGION_OF_INTEREST,
+            kOfxImageEffectPropRegionOfInterest,
             &[window.x1, window.y1, window.x2, window.y2],
         );
         let out = PropertySet::new_boxed(true);
@@ -768,7 +768,7 @@ impl Instance {
     fn sequence_args(&self, range: (f64, f64)) -> Box<PropertySet> {
         let i = Self::in_args();
         i.def_double(kOfxImageEffectPropFrameRange, &[range.0, range.1]);
-        i.def_double(K_FRAME_STEP, &[1.0]);
+        i.def_double(kOfxImageEffectPropFrameStep, &[1.0]);
         i.def_int(kOfxPropIsInteractive, &[self.setup.interactive as i32]);
         i.def_double(kOfxImageEffectPropRenderScale, &[1.0, 1.0]);
         i.def_int(
@@ -890,7 +890,7 @@ impl Instance {
             kOfxImageEffectPropInteractiveRenderStatus,
             &[self.setup.interactive as i32],
         );
-        i.def_int(K_RENDER_QUALITY_DRAFT, &[0]);
+        i.def_int(kOfxImageEffectPropRenderQualityDraft, &[0]);
         let r = self.call(kOfxImageEffectActionRender, Some(&i), None);
         self.shared
             .pending_outputs
@@ -971,8 +971,7 @@ impl Instance {
             let mut c = p.curve.lock();
             c.keys.clear();
             c.value = v;
-            p.props
-                .def_int(crate::params::K_PARAM_PROP_IS_ANIMATING, &[0]);
+            p.props.def_int(kOfxParamPropIsAnimating, &[0]);
             Ok(())
         })
     }
@@ -988,8 +987,7 @@ impl Instance {
         self.edit_param(name, |p| {
             let v = value.coerce(p.ptype).map_err(HostError::Other)?;
             p.curve.lock().set_key(time, v);
-            p.props
-                .def_int(crate::params::K_PARAM_PROP_IS_ANIMATING, &[1]);
+            p.props.def_int(kOfxParamPropIsAnimating, &[1]);
             Ok(())
         })
     }

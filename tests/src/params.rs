@@ -25,24 +25,6 @@ use crate::props::PropertySet;
 use crate::registry::{self, guard, Kind};
 
 // Not in sys.rs.
-pub(crate) const K_PARAM_TYPE_DOUBLE2D: &CStr = c"OfxParamTypeDouble2D";
-pub(crate) const K_PARAM_TYPE_DOUBLE3D: &CStr = c"OfxParamTypeDouble3D";
-pub(crate) const K_PARAM_TYPE_INTEGER2D: &CStr = c"OfxParamTypeInteger2D";
-pub(crate) const K_PARAM_TYPE_INTEGER3D: &CStr = c"OfxParamTypeInteger3D";
-pub(crate) const K_PARAM_TYPE_RGB: &CStr = c"OfxParamTypeRGB";
-pub(crate) const K_PARAM_TYPE_RGBA: &CStr = c"OfxParamTypeRGBA";
-pub(crate) const K_PARAM_TYPE_CUSTOM: &CStr = c"OfxParamTypeCustom";
-pub(crate) const K_PARAM_PROP_TYPE: &CStr = c"OfxParamPropType";
-pub(crate) const K_PARAM_PROP_SECRET: &CStr = c"OfxParamPropSecret";
-pub(crate) const K_PARAM_PROP_ENABLED: &CStr = c"OfxParamPropEnabled";
-pub(crate) const K_PARAM_PROP_DATA_PTR: &CStr = c"OfxParamPropDataPtr";
-pub(crate) const K_PARAM_PROP_IS_ANIMATING: &CStr = c"OfxParamPropIsAnimating";
-pub(crate) const K_PARAM_PROP_IS_AUTO_KEYING: &CStr = c"OfxParamPropIsAutoKeying";
-pub(crate) const K_PARAM_PROP_PERSISTANT: &CStr = c"OfxParamPropPersistant";
-pub(crate) const K_PARAM_PROP_CAN_UNDO: &CStr = c"OfxParamPropCanUndo";
-pub(crate) const K_PARAM_PROP_GROUP_OPEN: &CStr = c"OfxParamPropGroupOpen";
-pub(crate) const K_PARAM_PROP_STRING_FILE_PATH_EXISTS: &CStr = c"OfxParamPropStringFilePathExists";
-pub(crate) const K_PARAM_PROP_DIMENSION_LABEL: &CStr = c"OfxParamPropDimensionLabel";
 
 /// The parameter types the test host supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,13 +90,13 @@ impl ParamType {
             ParamType::PushButton => kOfxParamTypePushButton,
             ParamType::Group => kOfxParamTypeGroup,
             ParamType::Page => kOfxParamTypePage,
-            ParamType::Double2D => K_PARAM_TYPE_DOUBLE2D,
-            ParamType::Double3D => K_PARAM_TYPE_DOUBLE3D,
-            ParamType::Integer2D => K_PARAM_TYPE_INTEGER2D,
-            ParamType::Integer3D => K_PARAM_TYPE_INTEGER3D,
-            ParamType::Rgb => K_PARAM_TYPE_RGB,
-            ParamType::Rgba => K_PARAM_TYPE_RGBA,
-            ParamType::Custom => K_PARAM_TYPE_CUSTOM,
+            ParamType::Double2D => kOfxParamTypeDouble2D,
+            ParamType::Double3D => kOfxParamTypeDouble3D,
+            ParamType::Integer2D => kOfxParamTypeInteger2D,
+            ParamType::Integer3D => kOfxParamTypeInteger3D,
+            ParamType::Rgb => kOfxParamTypeRGB,
+            ParamType::Rgba => kOfxParamTypeRGBA,
+            ParamType::Custom => kOfxParamTypeCustom,
         }
     }
     /// From the OFX name.
@@ -394,7 +376,7 @@ impl ParamObj {
     }
     fn update_is_animating(&self, curve: &Curve) {
         self.props
-            .def_int(K_PARAM_PROP_IS_ANIMATING, &[!curve.keys.is_empty() as i32]);
+            .def_int(kOfxParamPropIsAnimating, &[!curve.keys.is_empty() as i32]);
     }
 
     /// Writes a value through the plugin's out pointers.
@@ -510,20 +492,20 @@ pub(crate) fn descriptor_props(ptype: ParamType, name: &str) -> Box<PropertySet>
     p.def_str(kOfxPropLabel, &[name]);
     p.def_str(kOfxPropShortLabel, &[name]);
     p.def_str(kOfxPropLongLabel, &[name]);
-    p.def_cstr(K_PARAM_PROP_TYPE, ptype.ofx_name());
-    p.def_int(K_PARAM_PROP_SECRET, &[0]);
-    p.def_int(K_PARAM_PROP_ENABLED, &[1]);
+    p.def_cstr(kOfxParamPropType, ptype.ofx_name());
+    p.def_int(kOfxParamPropSecret, &[0]);
+    p.def_int(kOfxParamPropEnabled, &[1]);
     p.def_str(kOfxParamPropHint, &[""]);
     p.def_str(kOfxParamPropScriptName, &[name]);
     p.def_str(kOfxParamPropParent, &[""]);
-    p.def_ptr(K_PARAM_PROP_DATA_PTR, std::ptr::null_mut());
+    p.def_ptr(kOfxParamPropDataPtr, std::ptr::null_mut());
     p.def_int(kOfxParamPropEvaluateOnChange, &[1]);
     if ptype.has_value() {
         p.def_int(kOfxParamPropAnimates, &[1]);
-        p.def_int(K_PARAM_PROP_IS_ANIMATING, &[0]);
-        p.def_int(K_PARAM_PROP_IS_AUTO_KEYING, &[0]);
-        p.def_int(K_PARAM_PROP_PERSISTANT, &[1]);
-        p.def_int(K_PARAM_PROP_CAN_UNDO, &[1]);
+        p.def_int(kOfxParamPropIsAnimating, &[0]);
+        p.def_int(kOfxParamPropIsAutoKeying, &[0]);
+        p.def_int(kOfxParamPropPersistant, &[1]);
+        p.def_int(kOfxParamPropCanUndo, &[1]);
     }
     let dd = ptype.double_dim();
     let id = if ptype == ParamType::Integer {
@@ -549,7 +531,7 @@ pub(crate) fn descriptor_props(ptype: ParamType, name: &str) -> Box<PropertySet>
     }
     if dd > 1 || id > 1 {
         p.def_str(
-            K_PARAM_PROP_DIMENSION_LABEL,
+            kOfxParamPropDimensionLabel,
             &["x", "y", "z", "w"][..dd.max(id)],
         );
     }
@@ -562,10 +544,10 @@ pub(crate) fn descriptor_props(ptype: ParamType, name: &str) -> Box<PropertySet>
         ParamType::String => {
             p.def_str(kOfxParamPropDefault, &[""]);
             p.def_cstr(kOfxParamPropStringMode, kOfxParamStringIsSingleLine);
-            p.def_int(K_PARAM_PROP_STRING_FILE_PATH_EXISTS, &[1]);
+            p.def_int(kOfxParamPropStringFilePathExists, &[1]);
         }
         ParamType::Custom => p.def_str(kOfxParamPropDefault, &[""]),
-        ParamType::Group => p.def_int(K_PARAM_PROP_GROUP_OPEN, &[1]),
+        ParamType::Group => p.def_int(kOfxParamPropGroupOpen, &[1]),
         ParamType::Page => p.def_str_var(kOfxParamPropPageChild, &[]),
         _ => {}
     }
@@ -612,13 +594,9 @@ unsafe extern "C" fn param_define(
         if params.iter().any(|p| p.name == name) {
             return kOfxStatErrExists;
         }
-        let obj = ParamObj::new_boxed(
-            &name,
-            pt,
-            descriptor_props(pt, &name),
-            ParamValue::None,
-            None,
-        );
+        let descriptor = descriptor_props(pt, &name);
+        descriptor.set_policy(set.props.policy());
+        let obj = ParamObj::new_boxed(&name, pt, descriptor, ParamValue::None, None);
         if !props.is_null() {
             unsafe { *props = obj.props.handle() };
         }
@@ -1095,7 +1073,7 @@ mod tests {
             );
             (s.paramDefine)(
                 set.handle(),
-                K_PARAM_TYPE_RGB.as_ptr(),
+                kOfxParamTypeRGB.as_ptr(),
                 c"rgb".as_ptr(),
                 &mut props,
             );

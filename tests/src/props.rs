@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 use dreamfx_host_adapter::sys::*;
 use parking_lot::Mutex;
@@ -73,10 +74,35 @@ struct Inner {
     graveyard: Vec<CString>,
 }
 
+/// Which property names a host knows, beyond those a set already holds (host behaviours:
+/// the official HostSupport refuses names the standard does not define; an older host refuses
+/// newer properties).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NamePolicy {
+    /// Creating a property whose name the official headers do not define is kOfxStatErrUnknown.
+    pub official_only: bool,
+    /// Names this host does not know: setting one is kOfxStatErrUnknown, even on a set that
+    /// holds a default for it.
+    pub unknown: Arc<Vec<String>>,
+}
+
+impl NamePolicy {
+    fn unknown(&self, name: &str) -> bool {
+        self.unknown.iter().any(|n| n == name)
+    }
+    fn may_create(&self, name: &str) -> bool {
+        !self.official_only
+            || ALL_STRING_DEFINES
+                .iter()
+                .any(|d| d.to_bytes() == name.as_bytes())
+    }
+}
+
 /// A property set (see the module docs). Create with [`PropertySet::new_boxed`].
 pub(crate) struct PropertySet {
     inner: Mutex<Inner>,
     closed: bool,
+    policy: Mutex<NamePolicy>,
     /// Free for the owner (e.g. the clip an image belongs to).
     pub(crate) aux: AtomicUsize,
 }
@@ -138,6 +164,7 @@ impl PropertySet {
         let b = Box::new(PropertySet {
             inner: Mutex::new(Inner::default()),
             closed,
+            policy: Mutex::new(NamePolicy::default()),
             aux: AtomicUsize::new(0),
         });
         registry::register(b.handle() as *const c_void, Kind::PropSet);
@@ -148,7 +175,15 @@ impl PropertySet {
     pub(crate) fn clone_boxed(&self, closed: bool) -> Box<PropertySet> {
         let b = Self::new_boxed(closed);
         b.inner.lock().map = self.inner.lock().map.clone();
+        b.set_policy(self.policy());
         b
+    }
+
+    pub(crate) fn policy(&self) -> NamePolicy {
+        self.policy.lock().clone()
+    }
+    pub(crate) fn set_policy(&self, policy: NamePolicy) {
+        *self.policy.lock() = policy;
     }
 
     pub(crate) fn handle(&self) -> OfxPropertySetHandle {
@@ -259,11 +294,15 @@ impl PropertySet {
     /// Sets `v`'s values starting at `start` (HostSupport semantics: fixed-dimension properties
     /// reject indices past their dimension; variable ones grow).
     fn set_many(&self, name: &str, start: usize, v: Stored) -> OfxStatus {
+        let policy = self.policy();
+        if policy.unknown(name) {
+            return kOfxStatErrUnknown;
+        }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         let prop = match inner.map.get_mut(name) {
             Some(p) => p,
-            None if self.closed => return kOfxStatErrUnknown,
+            None if self.closed || !policy.may_create(name) => return kOfxStatErrUnknown,
             None => {
                 let empty = match &v {
                     Stored::Str(_) => Stored::Str(vec![]),
@@ -771,7 +810,7 @@ mod tests {
             );
             assert_eq!(CStr::from_ptr(sp), c"a");
             assert_eq!((p.propReset)(h, c"S".as_ptr()), kOfxStatOK);
-            assert_eq!(s.get_strs("OfxNothing"), None);
+            assert_eq!(s.get_strs("NoSuchProperty"), None);
             assert_eq!(s.get_strs("S"), Some(vec!["a".to_owned()]));
             let mut vals = [0; 2];
             assert_eq!(

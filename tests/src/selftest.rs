@@ -272,7 +272,7 @@ unsafe extern "C" fn main_entry(
             let mut r: c_int = 0;
             (s.par.paramGetValueAtTime)(s.param(h, c"radius"), t, &mut r as *mut c_int);
             let range = [t - r as f64, t + r as f64];
-            let name = c"OfxImageClipPropFrameRange_Source";
+            let name = clip_prop(kOfxImageClipPropFrameRange_, "Source");
             return (s.prop.propSetDoubleN)(out_args, name.as_ptr(), 2, range.as_ptr());
         }
         if a == kOfxImageEffectActionRender {
