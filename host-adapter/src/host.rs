@@ -79,3 +79,17 @@ pub fn suites() -> Result<&'static Suites, Error> {
 pub fn props(handle: OfxPropertySetHandle) -> Result<PropSet, Error> {
     Ok(PropSet::new(handle, suites()?.property))
 }
+
+/// Whether the host says it can give frames at other times than the one rendered
+/// (kOfxImageEffectPropTemporalClipAccess; a host that does not say is taken at its word of
+/// OFX 1.0, where it was mandatory to answer).
+pub fn temporal_clip_access() -> bool {
+    suites()
+        .ok()
+        .and_then(|s| {
+            s.host_props
+                .get_int(kOfxImageEffectPropTemporalClipAccess, 0)
+                .ok()
+        })
+        .is_none_or(|v| v != 0)
+}

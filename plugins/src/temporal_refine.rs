@@ -3,7 +3,7 @@
 use dreamfx_host_adapter::effect::Effect;
 use dreamfx_host_adapter::pixels::{read_into, write_from};
 use dreamfx_host_adapter::sys::*;
-use dreamfx_host_adapter::{ActionCall, Error, Reply};
+use dreamfx_host_adapter::{host, ActionCall, Error, Reply};
 use dreamfx_protocol::client::{ClientError, InputFrame, RenderHooks};
 use dreamfx_protocol::effects::{ParamKind, TEMPORAL_REFINE};
 use dreamfx_protocol::job::{Job, ParamValue};
@@ -182,9 +182,14 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
     let (w, h) = (bounds.width() as u32, bounds.height() as u32);
     let mut frames: Vec<Vec<f32>> = Vec::new();
     let mut centre = 0;
+    // A host without temporal access (MLT) answers every time with the frame being rendered:
+    // then only the centre is fetched, and the neighbours come from what this instance was
+    // given before (below).
+    let temporal = host::temporal_clip_access();
+    let mut identical_neighbours = 0;
     for dt in -radius..=radius {
         let time = t + dt as f64;
-        if time < first || time > last {
+        if time < first || time > last || (!temporal && dt != 0) {
             continue;
         }
         let owned;
@@ -213,6 +218,29 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         frames.push(pixels);
     }
     drop(centre_image);
+    // A "neighbour" byte-identical to the centre carries nothing (a host that ignores the time
+    // asked for, or a still): leave it out.
+    let centre_pixels = frames[centre].clone();
+    let before = frames.len();
+    let mut index = 0;
+    frames.retain(|f| {
+        let keep = index == centre || *f != centre_pixels;
+        index += 1;
+        keep
+    });
+    identical_neighbours += before - frames.len();
+    centre = frames.iter().position(|f| *f == centre_pixels).unwrap_or(0);
+    if frames.len() == 1 {
+        // No real neighbours: refine causally over the frames this instance was given just
+        // before, in order (MLT renders in order), as the centre's past.
+        let past = causal::window(t, w, h, radius as usize, &centre_pixels);
+        if !past.is_empty() {
+            causal::say_once(effect, !temporal || identical_neighbours > 0);
+        }
+        frames = past;
+        centre = frames.len();
+        frames.push(centre_pixels);
+    }
 
     let job = Job {
         effect: SPEC.id.into(),
@@ -267,5 +295,128 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         Ok(Err(e)) => Err(e),
         Err(ClientError::Cancelled) => Err(Error::status(kOfxStatOK, "render aborted")),
         Err(e) => Err(Error::failed(format!("Temporal Refine: {e}"))),
+    }
+}
+
+/// Temporal Refine's neighbours when the host gives none: the source frames rendered just
+/// before, remembered across instances (MLT renders each frame with a fresh instance, in
+/// order). A remembered frame is used only as part of an unbroken run t−1, t−2, … of the same
+/// size whose content matches the current frame (a coarse thumbnail within a scene-cut
+/// threshold), so a seek, a cut or another clip of the same size never leaks in.
+mod causal {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use dreamfx_host_adapter::effect::Effect;
+    use dreamfx_host_adapter::sys::kOfxMessageWarning;
+    use parking_lot::Mutex;
+
+    struct Seen {
+        time: f64,
+        width: u32,
+        height: u32,
+        thumb: Vec<f32>,
+        pixels: Arc<Vec<f32>>,
+    }
+
+    /// At most this many frames and bytes are remembered (the oldest go first).
+    const MAX_FRAMES: usize = 32;
+    const MAX_BYTES: usize = 512 << 20;
+    /// Mean absolute difference of 16×16 block-mean luma above which two frames are
+    /// different shots. Flicker and noise stay well below (8 % gain flicker: ~0.04).
+    const CUT: f32 = 0.1;
+    const THUMB: usize = 16;
+
+    static SEEN: Mutex<VecDeque<Seen>> = Mutex::new(VecDeque::new());
+    static SAID: AtomicBool = AtomicBool::new(false);
+
+    fn thumbnail(pixels: &[f32], width: u32, height: u32) -> Vec<f32> {
+        let (w, h) = (width as usize, height as usize);
+        let mut sum = vec![0f32; THUMB * THUMB];
+        let mut count = vec![0u32; THUMB * THUMB];
+        for y in 0..h {
+            let by = y * THUMB / h;
+            for x in 0..w {
+                let p = &pixels[(y * w + x) * 4..][..3];
+                let cell = by * THUMB + x * THUMB / w;
+                sum[cell] += 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+                count[cell] += 1;
+            }
+        }
+        sum.iter()
+            .zip(&count)
+            .map(|(s, n)| if *n > 0 { s / *n as f32 } else { 0.0 })
+            .collect()
+    }
+
+    fn distance(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len().max(1) as f32
+    }
+
+    /// The frames before `t` (oldest first, at most `radius`), and remembers `current` as `t`.
+    pub fn window(
+        t: f64,
+        width: u32,
+        height: u32,
+        radius: usize,
+        current: &[f32],
+    ) -> Vec<Vec<f32>> {
+        let thumb = thumbnail(current, width, height);
+        let mut seen = SEEN.lock();
+        let mut past = Vec::new();
+        for k in 1..=radius {
+            let best = seen
+                .iter()
+                .filter(|s| {
+                    s.width == width && s.height == height && (t - k as f64 - s.time).abs() < 1e-6
+                })
+                .map(|s| (distance(&s.thumb, &thumb), s))
+                .filter(|(d, _)| *d < CUT)
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            match best {
+                Some((_, s)) => past.push(s.pixels.as_ref().clone()),
+                None => break,
+            }
+        }
+        past.reverse();
+        let duplicate = seen.iter().any(|s| {
+            s.width == width
+                && s.height == height
+                && s.time == t
+                && distance(&s.thumb, &thumb) == 0.0
+        });
+        if !duplicate {
+            seen.push_back(Seen {
+                time: t,
+                width,
+                height,
+                thumb,
+                pixels: Arc::new(current.to_vec()),
+            });
+        }
+        let bytes = |q: &VecDeque<Seen>| q.iter().map(|s| s.pixels.len() * 4).sum::<usize>();
+        while seen.len() > MAX_FRAMES || (seen.len() > 1 && bytes(&seen) > MAX_BYTES) {
+            seen.pop_front();
+        }
+        past
+    }
+
+    /// Once per process: the user learns why the result differs from a host with neighbours.
+    pub fn say_once(effect: &Effect, host_has_no_temporal_access: bool) {
+        if SAID.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let why = if host_has_no_temporal_access {
+            "this host gives no neighbouring frames (no temporal clip access)"
+        } else {
+            "the frames this host gave at other times equal the current one"
+        };
+        let text = format!(
+            "Temporal Refine: {why}; refining from the frames it rendered just before, in order. \
+             Render the clip from its start, in order, for the full effect."
+        );
+        // A warning, once: hosts without temporal access (MLT) write it to their log.
+        effect.message(kOfxMessageWarning, &text);
     }
 }

@@ -140,14 +140,16 @@ impl HostProfile {
     }
 
     /// MLT 7.40 (Kdenlive, Shotcut), as measured (DESIGN.md §7): filter context only, no
-    /// temporal access (it says so, and clipGetImage ignores the time asked for), any property
-    /// name accepted, Begin/EndInstanceChanged not sent.
+    /// temporal access (it says so, and clipGetImage ignores the time asked for), a fresh
+    /// instance for every frame (its frame-threaded mode), any property name accepted,
+    /// Begin/EndInstanceChanged not sent.
     pub fn mlt() -> Self {
         HostProfile {
             name: "dreamfx.testhost.mlt".into(),
             contexts: vec![Context::Filter],
             temporal_clip_access: false,
             images_only_at_render_time: true,
+            new_instance_per_frame: true,
             send_begin_end_instance_changed: false,
             ..Self::default()
         }

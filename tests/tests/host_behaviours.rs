@@ -88,3 +88,42 @@ fn resolve_and_nuke_behaviours_give_the_same_pixels() {
     assert_eq!(refined_frame(HostProfile::resolve(), Context::Filter), want);
     assert_eq!(refined_frame(HostProfile::nuke(), Context::Filter), want);
 }
+
+#[test]
+fn without_temporal_access_a_sequence_is_refined_from_the_frames_before() {
+    // MLT's behaviour: no temporal access, every time answered with the current frame, a
+    // fresh instance per frame. Rendered in order, frames after the first still improve.
+    let (_host, bundle) = load(HostProfile::mlt(), "behaviours");
+    let plugin = bundle.plugin("dreamfx.TemporalRefine").unwrap();
+    plugin.describe().unwrap();
+    plugin.describe_in_context(Context::Filter).unwrap();
+    // A size no other test uses: the remembered frames are matched by size and content.
+    let (w, h) = (40, 30);
+    let clip = ClipSetup::from_frames(
+        0.0,
+        (0..8).map(|t| degraded_frame(w, h, t as f64)).collect(),
+    );
+    let inst = plugin
+        .create_instance(Context::Filter, InstanceSetup::new(w, h).source(clip))
+        .unwrap();
+    inst.set_param("radius", 3).unwrap();
+    let (mut before, mut after) = (0.0, 0.0);
+    for t in 0..8 {
+        let out = inst.render_full(t as f64).unwrap().frame;
+        let clean = clean_frame(w, h, t as f64);
+        let e = mse(&out, &clean);
+        let e0 = mse(&degraded_frame(w, h, t as f64), &clean);
+        assert!(e <= e0 * 1.02, "frame {t} made worse: {e} > {e0}");
+        if t > 0 {
+            before += e0;
+            after += e;
+        }
+    }
+    assert!(after < 0.75 * before, "{after} vs {before}");
+    assert!(
+        inst.fetched_times("Source")
+            .iter()
+            .all(|t| t.fract() == 0.0),
+        "only whole frames asked"
+    );
+}
