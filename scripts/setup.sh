@@ -14,5 +14,14 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
     echo "warning: ffmpeg missing and no root/sudo to install it; the quality report will leave out the ffmpeg row" >&2
   fi
 fi
+# g++ and expat build the official HostSupport test host (scripts/build-hostsupport-host.sh).
+if ! command -v g++ >/dev/null 2>&1 || [ ! -f /usr/include/expat.h ]; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ libexpat1-dev >/dev/null 2>&1 ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ libexpat1-dev >/dev/null; }
+  else
+    echo "warning: g++ or libexpat1-dev missing (needed for the HostSupport test host): apt-get install g++ libexpat1-dev" >&2
+  fi
+fi
 bash "$root/scripts/fetch-libtorch.sh"
 bash "$root/scripts/fetch-openfx.sh"

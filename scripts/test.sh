@@ -9,4 +9,6 @@ cargo build --workspace --all-targets
 ./target/debug/dreamfx-bundle build --out target/debug
 # MLT 7.40's melt, the real host the tests render through (built once, cached in ~/.cache/dreamfx).
 bash scripts/build-mlt.sh >/dev/null
+# The official HostSupport library's headless host (tests/hostsupport/).
+bash scripts/build-hostsupport-host.sh >/dev/null
 cargo test --workspace -- --test-threads 2
