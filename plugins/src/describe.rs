@@ -61,6 +61,16 @@ fn plugin_props(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
         p.set_cstr(kOfxImageEffectPropSupportedPixelDepths, i as i32, d)?;
     }
     let o = p.optional();
+    // OFX 1.2: hosts that know it show the version; HostSupport leaves it empty otherwise.
+    o.set_int(kOfxPropVersion, 0, spec.version_major as i32);
+    o.set_int(kOfxPropVersion, 1, spec.version_minor as i32);
+    o.set_string(
+        kOfxPropVersionLabel,
+        0,
+        &format!("{}.{}", spec.version_major, spec.version_minor),
+    );
+    // Fields are not rendered separately: a whole frame per render.
+    o.set_int(kOfxImageEffectPluginPropFieldRenderTwiceAlways, 0, 0);
     o.set_string(kOfxImageEffectPluginPropGrouping, 0, GROUPING);
     o.set_string(kOfxPropPluginDescription, 0, spec.description);
     // A host without temporal access still renders the effect (Temporal Refine then works
@@ -93,6 +103,8 @@ fn clips_and_params(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
             kOfxImageComponentRGBA,
         )?;
         let o = c.optional();
+        // ofxCore.h says a label defaults to the name; HostSupport leaves it empty.
+        o.set_string(kOfxPropLabel, 0, clip.name);
         o.set_cstr(
             kOfxImageEffectPropSupportedComponents,
             1,
@@ -118,6 +130,7 @@ fn clips_and_params(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
         kOfxImageComponentRGBA,
     )?;
     let o = out.optional();
+    o.set_cstr(kOfxPropLabel, 0, kOfxImageEffectOutputClipName);
     o.set_cstr(
         kOfxImageEffectPropSupportedComponents,
         1,
