@@ -1,5 +1,7 @@
 //! Temporal Refine inside the host: gathers t−radius … t+radius from the Source clip, sends
 //! them with the parameters sampled at t to the runtime, and writes the answer to Output.
+use std::sync::Arc;
+
 use dreamfx_host_adapter::effect::Effect;
 use dreamfx_host_adapter::pixels::{read_into, write_from};
 use dreamfx_host_adapter::sys::*;
@@ -180,13 +182,13 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         .ok_or_else(|| Error::failed(format!("Temporal Refine: the Source has no frame at {t}")))?;
     let bounds = centre_image.desc().bounds;
     let (w, h) = (bounds.width() as u32, bounds.height() as u32);
-    let mut frames: Vec<Vec<f32>> = Vec::new();
+    // Shared, not copied: the remembered frames of the no-neighbour mode are the same buffers.
+    let mut frames: Vec<Arc<Vec<f32>>> = Vec::new();
     let mut centre = 0;
     // A host without temporal access (MLT) answers every time with the frame being rendered:
-    // then only the centre is fetched, and the neighbours come from what this instance was
-    // given before (below).
+    // then only the centre is fetched, and the neighbours come from the frames rendered just
+    // before (below).
     let temporal = host::temporal_clip_access();
-    let mut identical_neighbours = 0;
     for dt in -radius..=radius {
         let time = t + dt as f64;
         if time < first || time > last || (!temporal && dt != 0) {
@@ -215,27 +217,33 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         if dt == 0 {
             centre = frames.len();
         }
-        frames.push(pixels);
+        frames.push(Arc::new(pixels));
     }
     drop(centre_image);
     // A "neighbour" byte-identical to the centre carries nothing (a host that ignores the time
     // asked for, or a still): leave it out.
-    let centre_pixels = frames[centre].clone();
+    let centre_pixels = Arc::clone(&frames[centre]);
     let before = frames.len();
-    let mut index = 0;
-    frames.retain(|f| {
-        let keep = index == centre || *f != centre_pixels;
-        index += 1;
-        keep
-    });
-    identical_neighbours += before - frames.len();
-    centre = frames.iter().position(|f| *f == centre_pixels).unwrap_or(0);
+    frames.retain(|f| Arc::ptr_eq(f, &centre_pixels) || **f != *centre_pixels);
+    let identical_neighbours = before - frames.len();
+    centre = frames
+        .iter()
+        .position(|f| Arc::ptr_eq(f, &centre_pixels))
+        .unwrap_or(0);
     if frames.len() == 1 {
-        // No real neighbours: refine causally over the frames this instance was given just
-        // before, in order (MLT renders in order), as the centre's past.
-        let past = causal::window(t, w, h, radius as usize, &centre_pixels);
-        if !past.is_empty() {
-            causal::say_once(effect, !temporal || identical_neighbours > 0);
+        // No real neighbours: refine causally over the source frames rendered just before, in
+        // order (MLT renders in order), as the centre's past.
+        // A remembered frame equal to the centre carries nothing either (a still, a repeated
+        // frame).
+        let past: Vec<_> = causal::window(t, w, h, radius as usize, &centre_pixels)
+            .into_iter()
+            .filter(|p| **p != *centre_pixels)
+            .collect();
+        // Identical neighbours alone may be a still; a past that differs from what the host
+        // answered for those times shows the host ignored the time asked for.
+        let host_ignored_time = identical_neighbours > 0 && !past.is_empty();
+        if !temporal || host_ignored_time {
+            causal::say_once(effect, !temporal);
         }
         frames = past;
         centre = frames.len();
@@ -256,7 +264,7 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         .map(|p| InputFrame {
             width: w,
             height: h,
-            pixels: p,
+            pixels: p.as_slice(),
         })
         .collect();
 
@@ -360,8 +368,8 @@ mod causal {
         width: u32,
         height: u32,
         radius: usize,
-        current: &[f32],
-    ) -> Vec<Vec<f32>> {
+        current: &Arc<Vec<f32>>,
+    ) -> Vec<Arc<Vec<f32>>> {
         let thumb = thumbnail(current, width, height);
         let mut seen = SEEN.lock();
         let mut past = Vec::new();
@@ -375,7 +383,7 @@ mod causal {
                 .filter(|(d, _)| *d < CUT)
                 .min_by(|a, b| a.0.total_cmp(&b.0));
             match best {
-                Some((_, s)) => past.push(s.pixels.as_ref().clone()),
+                Some((_, s)) => past.push(Arc::clone(&s.pixels)),
                 None => break,
             }
         }
@@ -392,7 +400,7 @@ mod causal {
                 width,
                 height,
                 thumb,
-                pixels: Arc::new(current.to_vec()),
+                pixels: Arc::clone(current),
             });
         }
         let bytes = |q: &VecDeque<Seen>| q.iter().map(|s| s.pixels.len() * 4).sum::<usize>();
@@ -418,5 +426,57 @@ mod causal {
         );
         // A warning, once: hosts without temporal access (MLT) write it to their log.
         effect.message(kOfxMessageWarning, &text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::causal::window;
+    use std::sync::Arc;
+
+    // The history is process-wide: each test uses its own frame size so that tests running
+    // in parallel never see each other's frames.
+    fn frame(w: u32, h: u32, level: f32, t: u32) -> Arc<Vec<f32>> {
+        Arc::new(
+            (0..w * h * 4)
+                .map(|i| level + 0.01 * ((i + 13 * t) % 7) as f32)
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn consecutive_frames_become_the_past_oldest_first() {
+        let (w, h) = (21, 11);
+        let frames: Vec<_> = (0..5).map(|t| frame(w, h, 0.5, t)).collect();
+        for (t, f) in frames.iter().enumerate() {
+            let past = window(t as f64, w, h, 3, f);
+            let want = &frames[t.saturating_sub(3)..t];
+            assert_eq!(past.len(), want.len(), "t = {t}");
+            assert!(past.iter().zip(want).all(|(a, b)| Arc::ptr_eq(a, b)));
+        }
+        // Rendering a frame again adds no second copy of it.
+        assert_eq!(window(4.0, w, h, 3, &frames[4]).len(), 3);
+    }
+
+    #[test]
+    fn a_seek_a_size_change_or_a_cut_starts_without_a_past() {
+        let (w, h) = (23, 9);
+        for t in 0..3 {
+            window(t as f64, w, h, 2, &frame(w, h, 0.5, t));
+        }
+        assert!(
+            window(7.0, w, h, 2, &frame(w, h, 0.5, 7)).is_empty(),
+            "seek"
+        );
+        assert!(
+            window(3.0, w + 2, h, 2, &frame(w + 2, h, 0.5, 3)).is_empty(),
+            "size"
+        );
+        assert!(window(3.0, w, h, 2, &frame(w, h, 0.9, 3)).is_empty(), "cut");
+        assert_eq!(
+            window(3.0, w, h, 2, &frame(w, h, 0.5, 3)).len(),
+            2,
+            "in order"
+        );
     }
 }

@@ -81,10 +81,32 @@ fn from_png(path: &Path) -> Frame {
     })
 }
 
-/// Writes the noisy, flickering clip as RGBA PNGs (RGBA stays RGBA in MLT; RGB goes through
-/// YUV 4:2:2) and renders it through melt with `filter` (or none: MLT's pass-through).
-/// Returns the output frames and melt's stderr.
+/// Writes the noisy, flickering clip as RGBA PNGs and renders it through melt with `filter`
+/// (or none: MLT's pass-through). Returns the output frames and melt's stderr. MLT 7.40's
+/// avformat producer and consumer lose chroma detail on the way (pairs of pixels share
+/// chroma, as in YUV 4:2:2, for RGB and RGBA PNGs alike, with or without a filter), so the
+/// filter is measured against MLT's own pass-through, which loses the same.
 fn render(name: &str, filter: &[&str]) -> (Vec<Frame>, String) {
+    render_with(name, &[], filter)
+}
+
+/// What `melt -debug` says about the filter's Renders and messages: MLT shows the source when a
+/// Render fails and exits 0; the failed status is logged only at this level (the plugin's
+/// persistent error message also at the default level).
+fn debug_log(name: &str, filter: &[&str]) -> String {
+    let (_, stderr) = render_with(&format!("{name}-debug"), &["-debug"], filter);
+    stderr
+        .lines()
+        .filter(|l| {
+            (l.contains("[openfx] output of") && l.contains("Render") && !l.ends_with("kOfxStatOK"))
+                || l.contains(" type=OfxMessage")
+        })
+        .take(40)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn render_with(name: &str, melt_options: &[&str], filter: &[&str]) -> (Vec<Frame>, String) {
     let dir = workdir(name);
     for t in 0..FRAMES {
         to_png(
@@ -94,6 +116,7 @@ fn render(name: &str, filter: &[&str]) -> (Vec<Frame>, String) {
     }
     std::fs::create_dir_all(dir.join("out")).unwrap();
     let out = melt_command(&dir)
+        .args(melt_options)
         .args(["-profile", "profile", "src/f_%04d.png"])
         .arg(format!("out={}", FRAMES - 1))
         .args(filter)
@@ -144,15 +167,20 @@ fn melt_lists_the_effect_and_its_parameters() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for param in ["radius", "strength"] {
-        assert!(text.contains(param), "{param} missing from:\n{text}");
+    // MLT lists the parameters it can set (push buttons it cannot are left out).
+    for param in ["radius", "strength", "detail", "output"] {
+        assert!(
+            text.contains(&format!("identifier: {param}\n")),
+            "{param} missing from:\n{text}"
+        );
     }
 }
 
 #[test]
 fn refines_a_noisy_flickering_clip_better_than_passthrough_and_says_why_once() {
     let (passthrough, _) = render("pass", &[]);
-    let (refined, stderr) = render("refine", &["-filter", FILTER, "radius=3"]);
+    let filter = ["-filter", FILTER, "radius=3"];
+    let (refined, stderr) = render("refine", &filter);
     let err = |frames: &[Frame]| -> Vec<f64> {
         frames
             .iter()
@@ -160,6 +188,12 @@ fn refines_a_noisy_flickering_clip_better_than_passthrough_and_says_why_once() {
             .map(|(t, f)| mse(f, &clean(t)))
             .collect()
     };
+    assert!(
+        !stderr.contains("type=OfxMessageError"),
+        "a Render failed (MLT showed the source):\n{stderr}"
+    );
+    // The first frame has no past: it is left exactly as MLT gave it.
+    assert_eq!(refined[0].rgba, passthrough[0].rgba, "frame 0");
     let (before, after) = (err(&passthrough), err(&refined));
     for t in 0..FRAMES {
         assert!(
@@ -177,13 +211,15 @@ fn refines_a_noisy_flickering_clip_better_than_passthrough_and_says_why_once() {
         flicker(&passthrough),
         flicker(&refined)
     );
-    assert!(
-        mean(&after) < 0.75 * mean(&before),
-        "MSE {} vs passthrough {}",
-        mean(&after),
-        mean(&before)
-    );
-    assert!(flicker(&refined) < flicker(&passthrough));
+    if mean(&after) >= 0.75 * mean(&before) {
+        panic!(
+            "MSE {} vs passthrough {}; melt -debug:\n{}",
+            mean(&after),
+            mean(&before),
+            debug_log("refine", &filter)
+        );
+    }
+    assert!(flicker(&refined) < 0.5 * flicker(&passthrough));
     let notices = stderr.matches("no neighbouring frames").count();
     assert_eq!(notices, 1, "said once, in MLT's log:\n{stderr}");
 }
@@ -191,10 +227,8 @@ fn refines_a_noisy_flickering_clip_better_than_passthrough_and_says_why_once() {
 #[test]
 fn keyframed_strength_zero_leaves_the_source() {
     let (passthrough, _) = render("key-pass", &[]);
-    let (keyed, _) = render(
-        "key",
-        &["-filter", FILTER, "radius=2", "strength=0=0;5=0;11=1"],
-    );
+    let filter = ["-filter", FILTER, "radius=2", "strength=0=0;5=0;11=1"];
+    let (keyed, _) = render("key", &filter);
     for t in 0..=5 {
         let e = mse(&keyed[t], &passthrough[t]);
         assert!(
@@ -202,8 +236,30 @@ fn keyframed_strength_zero_leaves_the_source() {
             "frame {t} at strength 0 differs from the source: {e}"
         );
     }
-    assert!(
-        mse(&keyed[11], &passthrough[11]) > 1e-5,
-        "strength 1 at the end refines"
-    );
+    if mse(&keyed[11], &passthrough[11]) <= 1e-5 {
+        panic!(
+            "strength 1 at the end did not refine; melt -debug:\n{}",
+            debug_log("key", &filter)
+        );
+    }
+}
+
+#[test]
+fn negative_and_positive_row_bytes_give_the_same_picture() {
+    // MLT hands plug-ins its top-down rows as OFX's bottom-up image through negative row bytes,
+    // unless its own `mlt_origin` parameter asks for positive ones (then the plug-in sees the
+    // picture upside down, which Temporal Refine does not care about). Both layouts must be
+    // read and written back in place; the refinement of a flipped picture may differ only
+    // by rounding.
+    let filter = ["-filter", FILTER, "radius=2"];
+    let (negative, _) = render("rows-negative", &filter);
+    let (positive, _) = render("rows-positive", &[&filter[..], &["mlt_origin=1"]].concat());
+    for t in 0..FRAMES {
+        let d = mse(&negative[t], &positive[t]);
+        assert!(d < 1e-7, "frame {t}: {d}");
+        assert!(
+            mse(&negative[t], &clean(t)) < 2e-3,
+            "frame {t} is not the clip's frame"
+        );
+    }
 }

@@ -269,3 +269,36 @@ fn progress_is_reported_and_a_missing_source_gives_a_persistent_message() {
         "cleared after a good render"
     );
 }
+
+#[test]
+fn a_still_with_temporal_access_is_left_as_it_is_without_a_notice() {
+    // Neighbours byte-identical to the centre are what a host that ignores the time gives,
+    // but also what a still is: only a past that differs shows the host ignored the time.
+    let (_host, bundle) = load(HostProfile::default(), "refine");
+    let plugin = bundle.plugin("dreamfx.TemporalRefine").unwrap();
+    plugin.describe().unwrap();
+    plugin.describe_in_context(Context::Filter).unwrap();
+    // A size no other test uses: the remembered frames are matched by size and content.
+    let (w, h) = (36, 20);
+    let still_frame = degraded_frame(w, h, 0.0);
+    let still = still_frame.clone();
+    let inst = plugin
+        .create_instance(
+            Context::Filter,
+            InstanceSetup::new(w, h).source(ClipSetup::new(move |_| Some(still.clone()))),
+        )
+        .unwrap();
+    inst.set_param("radius", 2).unwrap();
+    for t in 0..4 {
+        let out = inst.render_full(t as f64).unwrap().frame;
+        assert_eq!(out.rgba, still_frame.rgba, "frame {t} changed a still");
+    }
+    assert!(
+        !inst
+            .messages()
+            .iter()
+            .any(|m| m.text.contains("Temporal Refine")),
+        "{:?}",
+        inst.messages()
+    );
+}
