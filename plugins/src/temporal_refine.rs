@@ -130,11 +130,27 @@ fn params_at(effect: &Effect, t: f64) -> Result<Vec<(String, ParamValue)>, Error
     let mut out = Vec::new();
     for spec in SPEC.params.iter().filter(|p| p.in_job()) {
         let p = params.param(spec.name)?;
+        // Hosts need not hold values inside the declared range (the official HostSupport
+        // does not, for values a script sets): clamp as the frames needed already do, so the
+        // job asks for what was fetched.
         let v = match spec.kind {
-            ParamKind::Double { .. } => ParamValue::Double(p.double_at(t)?),
-            ParamKind::Int { .. } => ParamValue::Int(p.int_at(t)? as i64),
+            ParamKind::Double { min, max, .. } => {
+                let v = p.double_at(t)?;
+                if !v.is_finite() {
+                    return Err(Error::failed(format!(
+                        "Temporal Refine: {} is {v}; give a number from {min} to {max}",
+                        spec.label
+                    )));
+                }
+                ParamValue::Double(v.clamp(min, max))
+            }
+            ParamKind::Int { min, max, .. } => {
+                ParamValue::Int((p.int_at(t)? as i64).clamp(min, max))
+            }
             ParamKind::Bool { .. } => ParamValue::Bool(p.int_at(t)? != 0),
-            ParamKind::Choice { .. } => ParamValue::Choice(p.int_at(t)?.max(0) as u32),
+            ParamKind::Choice { options, .. } => ParamValue::Choice(
+                (p.int_at(t)?.max(0) as u32).min(options.len().saturating_sub(1) as u32),
+            ),
             ParamKind::PushButton => continue,
         };
         out.push((spec.name.to_string(), v));

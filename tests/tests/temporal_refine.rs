@@ -302,3 +302,19 @@ fn a_still_with_temporal_access_is_left_as_it_is_without_a_notice() {
         inst.messages()
     );
 }
+
+#[test]
+fn values_outside_the_declared_range_are_clamped_not_refused() {
+    // The official HostSupport host does not clamp values a script sets; the job must ask for
+    // what GetFramesNeeded fetched (radius 99 once failed in the runtime as out of range).
+    let (_h, inst) = instance(HostProfile::default(), degraded_clip());
+    inst.set_param("radius", 3).unwrap();
+    inst.set_param("strength", 1.0).unwrap();
+    let want = inst.render_full(5.0).unwrap().frame.rgba;
+    let (_h2, wild) = instance(HostProfile::default(), degraded_clip());
+    wild.set_param("radius", 3).unwrap();
+    wild.set_param("strength", 7.5).unwrap();
+    assert_eq!(wild.render_full(5.0).unwrap().frame.rgba, want);
+    wild.set_param("radius", 99).unwrap();
+    wild.render_full(5.0).expect("radius 99 renders as the largest radius");
+}
