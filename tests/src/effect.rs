@@ -58,6 +58,7 @@ pub(crate) struct PendingOutput {
     pub layout: ImageLayout,
     pub premult: Premult,
     pub rod: OfxRectI,
+    pub render_scale: f64,
 }
 
 /// What the host records about one effect (descriptor or instance), shared by its clips and
@@ -492,8 +493,14 @@ unsafe extern "C" fn clip_get_image(
             let Some(input) = &c.input else {
                 return kOfxStatFailed;
             };
+            let me = std::thread::current().id();
+            let scale = owner
+                .pending_outputs
+                .lock()
+                .iter()
+                .find(|p| p.thread == me)
+                .map_or(1.0, |p| p.render_scale);
             let time = if input.only_at_render_time {
-                let me = std::thread::current().id();
                 let rendering = owner
                     .pending_outputs
                     .lock()
@@ -510,6 +517,7 @@ unsafe extern "C" fn clip_get_image(
             if frame.rgba.len() != frame.width * frame.height * 4 {
                 return kOfxStatErrFatal;
             }
+            let frame = frame.scaled(scale);
             let full = OfxRectI {
                 x1: 0,
                 y1: 0,

@@ -193,6 +193,10 @@ pub struct OutputSpec {
     pub bounds: Option<OfxRectI>,
     /// The colour the host fills the image with before the render (default transparent black).
     pub fill: [f32; 4],
+    /// kOfxImageEffectPropRenderScale (both axes): below 1 the host renders a proxy, as
+    /// Resolve's Edit page does. Input images come scaled (area average) to
+    /// ceil(size × scale); the window is in scaled pixels.
+    pub render_scale: f64,
 }
 
 impl Default for OutputSpec {
@@ -204,6 +208,7 @@ impl Default for OutputSpec {
             negative_row_bytes: false,
             bounds: None,
             fill: [0.0; 4],
+            render_scale: 1.0,
         }
     }
 }
@@ -872,7 +877,8 @@ impl Instance {
             buf: buf.clone(),
             layout,
             premult: self.setup.output_premult,
-            rod: self.project_rect(),
+            rod: scaled_rect(self.project_rect(), spec.render_scale),
+            render_scale: spec.render_scale,
         });
         let i = Self::in_args();
         i.def_double(kOfxPropTime, &[time]);
@@ -881,7 +887,10 @@ impl Instance {
             kOfxImageEffectPropRenderWindow,
             &[window.x1, window.y1, window.x2, window.y2],
         );
-        i.def_double(kOfxImageEffectPropRenderScale, &[1.0, 1.0]);
+        i.def_double(
+            kOfxImageEffectPropRenderScale,
+            &[spec.render_scale, spec.render_scale],
+        );
         i.def_int(
             kOfxImageEffectPropSequentialRenderStatus,
             &[self.setup.sequential as i32],
@@ -1118,5 +1127,18 @@ impl Drop for Instance {
         if !self.temporary {
             purge_images_of(self.shared.id);
         }
+    }
+}
+
+/// A rect of full-resolution pixels at a render scale (outer bounds, as hosts round).
+pub(crate) fn scaled_rect(r: OfxRectI, scale: f64) -> OfxRectI {
+    if scale == 1.0 {
+        return r;
+    }
+    OfxRectI {
+        x1: (r.x1 as f64 * scale).floor() as i32,
+        y1: (r.y1 as f64 * scale).floor() as i32,
+        x2: (r.x2 as f64 * scale).ceil() as i32,
+        y2: (r.y2 as f64 * scale).ceil() as i32,
     }
 }

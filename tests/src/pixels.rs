@@ -156,6 +156,36 @@ impl Frame {
             rgba,
         }
     }
+    /// The frame a host hands over at render scale `scale`: ceil(size × scale) pixels, each
+    /// the area average of the full-resolution pixels it covers.
+    pub fn scaled(self, scale: f64) -> Frame {
+        if scale == 1.0 {
+            return self;
+        }
+        let (w, h) = (
+            (self.width as f64 * scale).ceil().max(1.0) as usize,
+            (self.height as f64 * scale).ceil().max(1.0) as usize,
+        );
+        let span = |i: usize, n: usize| {
+            let a = ((i as f64 / scale) as usize).min(n - 1);
+            let b = (((i + 1) as f64 / scale).ceil() as usize).clamp(a + 1, n);
+            a..b
+        };
+        Frame::from_fn(w, h, |x, y| {
+            let mut sum = [0f32; 4];
+            let mut n = 0f32;
+            for sy in span(y, self.height) {
+                for sx in span(x, self.width) {
+                    let p = self.pixel(sx, sy);
+                    for c in 0..4 {
+                        sum[c] += p[c];
+                    }
+                    n += 1.0;
+                }
+            }
+            sum.map(|v| v / n)
+        })
+    }
     /// The pixel at column x, row y counted from the top.
     pub fn pixel(&self, x: usize, y_top_down: usize) -> [f32; 4] {
         let i = (y_top_down * self.width + x) * 4;

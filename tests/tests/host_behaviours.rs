@@ -88,3 +88,40 @@ fn resolve_and_nuke_behaviours_give_the_same_pixels() {
     assert_eq!(refined_frame(HostProfile::resolve(), Context::Filter), want);
     assert_eq!(refined_frame(HostProfile::nuke(), Context::Filter), want);
 }
+
+#[test]
+fn a_proxy_render_at_half_scale_refines_the_scaled_frames() {
+    // Resolve's Edit page renders at a scaled resolution: images and window in scaled pixels.
+    let (_host, bundle) = load(HostProfile::resolve(), "behaviours");
+    let plugin = bundle.plugin("dreamfx.TemporalRefine").unwrap();
+    plugin.describe().unwrap();
+    plugin.describe_in_context(Context::Filter).unwrap();
+    let (w, h) = (64, 48);
+    let clip = ClipSetup::from_frames(
+        0.0,
+        (0..8).map(|t| degraded_frame(w, h, t as f64)).collect(),
+    );
+    let inst = plugin
+        .create_instance(Context::Filter, InstanceSetup::new(w, h).source(clip))
+        .unwrap();
+    inst.set_param("radius", 2).unwrap();
+    let spec = OutputSpec {
+        render_scale: 0.5,
+        ..OutputSpec::default()
+    };
+    let window = OfxRectI {
+        x1: 0,
+        y1: 0,
+        x2: 32,
+        y2: 24,
+    };
+    let out = inst.render(4.0, window, &spec).unwrap().frame;
+    assert_eq!((out.width, out.height), (32, 24));
+    let clean = clean_frame(w, h, 4.0).scaled(0.5);
+    let source = degraded_frame(w, h, 4.0).scaled(0.5);
+    let (after, before) = (mse(&out, &clean), mse(&source, &clean));
+    assert!(
+        after < 0.8 * before,
+        "proxy refine {after} vs source {before}"
+    );
+}
