@@ -11,10 +11,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
-cargo build --release -p dreamfx-plugins -p dreamfx-runtime -p dreamfx-bundles -p dreamfx-examples
+cargo build --release -p dreamfx-plugins -p dreamfx-runtime -p dreamfx-cli -p dreamfx-bundles -p dreamfx-examples
 
 echo "== text to video with dreamfx-tiny =="
-./target/release/dreamfx-generate --out "$root/out/tiny" \
+./target/release/dreamfx generate --out "$root/out/tiny" --force \
   --prompt "${DREAMFX_PROMPT:-a red circle moves left on a dark blue background}" \
   --seed "${DREAMFX_SEED:-0}"
 

@@ -10,7 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::loading::{default_kind, LoadError};
 use super::scheduler::{renoise, RestartSampling, SchedulerConfig};
-use super::text_encoder::{encode_prompts, PromptTokenizer, UmT5Encoder};
+use super::text_encoder::{encode_prompts, PromptCheck, PromptTokenizer, UmT5Encoder};
 use super::transformer::WanTransformer;
 use super::vae::WanVae;
 
@@ -193,6 +193,13 @@ impl WanPipeline {
         self.tokenizer
             .model_max_length()
             .map_or(MAX_SEQUENCE_LENGTH, |n| n.min(MAX_SEQUENCE_LENGTH))
+    }
+
+    /// The words of `prompt` this model cannot read (unknown, or past its prompt length).
+    pub fn check_prompt(&self, prompt: &str) -> Result<PromptCheck, PipelineError> {
+        self.tokenizer
+            .check(prompt, self.text_length())
+            .map_err(|e| PipelineError::Prompt(e.to_string()))
     }
 
     /// Prompt embeddings as the reference pipeline makes them: [1, text_length, text_dim].

@@ -694,6 +694,130 @@ impl PromptTokenizer {
     }
 }
 
+/// What of a prompt the model cannot read: words its tokenizer maps to the unknown token, and
+/// words past the prompt length the model was made for (cut off before the encoder sees them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromptCheck {
+    pub unknown: Vec<String>,
+    pub cut: Vec<String>,
+}
+
+impl PromptCheck {
+    pub fn is_clean(&self) -> bool {
+        self.unknown.is_empty() && self.cut.is_empty()
+    }
+}
+
+impl std::fmt::Display for PromptCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.unknown.is_empty() {
+            parts.push(format!(
+                "words the model does not know (read as nothing): {}",
+                self.unknown.join(", ")
+            ));
+        }
+        if !self.cut.is_empty() {
+            parts.push(format!(
+                "past the prompt length the model reads, cut off: {}",
+                self.cut.join(" ")
+            ));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// The token a tokenizer's model reads unknown text as, whatever the model kind.
+fn unk_token(tokenizer: &tokenizers::Tokenizer) -> Option<String> {
+    let model = serde_json::to_value(tokenizer.get_model()).ok()?;
+    if let Some(t) = model.get("unk_token").and_then(|v| v.as_str()) {
+        return Some(t.to_string());
+    }
+    // Unigram (umT5): an index into its vocab of [piece, score] pairs.
+    let id = model.get("unk_id")?.as_u64()?;
+    let piece = model.get("vocab")?.get(id as usize)?.get(0)?.as_str()?;
+    Some(piece.to_string())
+}
+
+impl PromptTokenizer {
+    /// Which words of `prompt` (cleaned as the pipeline cleans it) the model cannot read when
+    /// prompts are `max_len` tokens long.
+    pub fn check(&self, prompt: &str, max_len: usize) -> Result<PromptCheck, TokenizeError> {
+        let prompt = prompt_clean(prompt);
+        let fail = |why: String| TokenizeError::Tokenizer {
+            prompt: prompt.clone(),
+            why,
+        };
+        let mut tokenizer = self
+            .tokenizer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let unk = unk_token(&tokenizer);
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| fail(e.to_string()))?;
+        // `encode`, not `encode_fast`: only it tracks the offsets that name the words.
+        let encoding = tokenizer
+            .encode(prompt.as_str(), true)
+            .map_err(|e| fail(e.to_string()))?;
+        drop(tokenizer);
+        let word = |i: usize| {
+            let (a, b) = encoding.get_offsets()[i];
+            prompt.get(a..b).unwrap_or_default().to_string()
+        };
+        // Truncation keeps room for the special tokens (</s>): that many fewer prompt tokens.
+        let special = encoding.get_special_tokens_mask();
+        let specials = special.iter().filter(|&&m| m == 1).count();
+        let tokens = encoding.len() - specials;
+        let kept = max_len.saturating_sub(specials);
+        let mut check = PromptCheck::default();
+        let mut n = 0;
+        for (i, token) in encoding.get_tokens().iter().enumerate() {
+            if special[i] == 1 {
+                continue;
+            }
+            let w = word(i);
+            let seen = check.unknown.iter().any(|u| u.eq_ignore_ascii_case(&w));
+            if unk.as_deref() == Some(token.as_str()) && !seen {
+                check.unknown.push(w.clone());
+            }
+            let cut = if self.truncate_left {
+                n < tokens.saturating_sub(kept)
+            } else {
+                n >= kept
+            };
+            if cut {
+                check.cut.push(w);
+            }
+            n += 1;
+        }
+        Ok(check)
+    }
+
+    /// The words a word-level tokenizer knows (dreamfx-tiny's small world), special tokens
+    /// left out; `None` for subword tokenizers, which can spell any word.
+    pub fn vocabulary(&self) -> Option<Vec<String>> {
+        let tokenizer = self
+            .tokenizer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let json = serde_json::to_value(tokenizer.get_model()).ok()?;
+        if json.get("type")?.as_str()? != "WordLevel" {
+            return None;
+        }
+        let mut words: Vec<(u64, String)> = json
+            .get("vocab")?
+            .as_object()?
+            .iter()
+            .filter(|(w, _)| !(w.starts_with('<') && w.ends_with('>')))
+            .filter_map(|(w, id)| Some((id.as_u64()?, w.clone())))
+            .collect();
+        words.sort();
+        Some(words.into_iter().map(|(_, w)| w).collect())
+    }
+}
+
 /// diffusers' Wan `prompt_clean`: `whitespace_clean(basic_clean(text))`, where `basic_clean` is
 /// `ftfy.fix_text` (skipped here: see the module notes in the report), `html.unescape` twice and
 /// `strip`, and `whitespace_clean` collapses every run of whitespace into one space and strips.
