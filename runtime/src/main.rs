@@ -49,7 +49,15 @@ fn main() -> ExitCode {
             }
         }
     }
-    logging::init(&paths::log_path(), !on_demand);
+    let log = paths::log_path();
+    logging::init(&log, !on_demand);
+    if let Some(wanted) = paths::log_dirs().first().filter(|d| !log.starts_with(d)) {
+        log::warn!(
+            "cannot write a log in {}: logging to {} instead",
+            wanted.display(),
+            log.display()
+        );
+    }
     let dir = paths::runtime_dir();
     if let Err(e) = paths::ensure_private_dir(&dir) {
         log::error!("cannot use runtime dir {}: {e}", dir.display());

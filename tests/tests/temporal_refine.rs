@@ -316,5 +316,6 @@ fn values_outside_the_declared_range_are_clamped_not_refused() {
     wild.set_param("strength", 7.5).unwrap();
     assert_eq!(wild.render_full(5.0).unwrap().frame.rgba, want);
     wild.set_param("radius", 99).unwrap();
-    wild.render_full(5.0).expect("radius 99 renders as the largest radius");
+    wild.render_full(5.0)
+        .expect("radius 99 renders as the largest radius");
 }
