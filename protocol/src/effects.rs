@@ -80,7 +80,13 @@ impl ParamSpec {
         };
         match (self.kind, value) {
             (ParamKind::Double { min, max, .. }, ParamValue::Double(v)) => {
-                if !v.is_finite() || *v < min || *v > max {
+                if !v.is_finite() {
+                    return Err(format!(
+                        "{} = {v} is not a finite number; give a value from {min} to {max}",
+                        self.label
+                    ));
+                }
+                if *v < min || *v > max {
                     return out_of_range(v.to_string(), min.to_string(), max.to_string());
                 }
             }
@@ -105,6 +111,16 @@ impl ParamSpec {
     }
 }
 
+/// The input frames an effect reads for one output frame.
+#[derive(Debug, Clone, Copy)]
+pub enum InputWindow {
+    /// Exactly one: the frame being rendered.
+    Single,
+    /// The frame and up to `r` on each side, `r` being the value of the named Int parameter
+    /// (fewer near the ends of a clip).
+    Radius { param: &'static str },
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct EffectSpec {
     pub id: &'static str,
@@ -119,6 +135,8 @@ pub struct EffectSpec {
     pub clips: &'static [ClipSpec],
     pub params: &'static [ParamSpec],
     pub temporal_clip_access: bool,
+    /// How many input frames a job may carry (checked before any is copied).
+    pub inputs: InputWindow,
     /// Output changes every frame even with constant inputs (generators).
     pub frame_varying: bool,
 }
@@ -128,10 +146,43 @@ impl EffectSpec {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// Checks that a job carries exactly this effect's parameters, each in range.
+    /// The most input frames any job of this effect may carry, whatever its parameters.
+    pub fn declared_max_inputs(&self) -> usize {
+        match self.inputs {
+            InputWindow::Single => 1,
+            InputWindow::Radius { param } => match self.param(param).map(|p| p.kind) {
+                Some(ParamKind::Int { max, .. }) => 2 * max.max(0) as usize + 1,
+                _ => panic!("{}: window parameter {param} is not an Int", self.id),
+            },
+        }
+    }
+
+    /// The most input frames this job may carry: its own window (`2r+1` for its radius).
+    /// Call after the parameters are validated.
+    pub fn max_inputs(&self, job: &Job) -> usize {
+        match self.inputs {
+            InputWindow::Single => 1,
+            InputWindow::Radius { param } => match job.param(param) {
+                Some(ParamValue::Int(r)) => {
+                    let most = self.declared_max_inputs();
+                    (2 * (*r).clamp(0, most as i64) as usize + 1).min(most)
+                }
+                _ => self.declared_max_inputs(),
+            },
+        }
+    }
+
+    /// The one place a job is checked before any work: the effect, every parameter present
+    /// once, typed, finite and in range, the frame size, and the number of input frames.
+    /// Every message names what is wrong.
     pub fn validate(&self, job: &Job) -> Result<(), String> {
         if job.effect != self.id {
             return Err(format!("job is for {}, not {}", job.effect, self.id));
+        }
+        for (i, (name, _)) in job.params.iter().enumerate() {
+            if job.params[..i].iter().any(|(n, _)| n == name) {
+                return Err(format!("the job gives the parameter {name} twice"));
+            }
         }
         for spec in self.params.iter().filter(|p| p.in_job()) {
             let value = job
@@ -145,6 +196,30 @@ impl EffectSpec {
             .find(|(n, _)| self.param(n).is_none_or(|p| !p.in_job()))
         {
             return Err(format!("{} has no parameter named {name}", self.label));
+        }
+        job.check_size()?;
+        let max = self.max_inputs(job);
+        if job.inputs.len() > max {
+            return Err(format!(
+                "the job names {} input frames but {} reads at most {max} with these \
+                 parameters{}",
+                job.inputs.len(),
+                self.label,
+                match self.inputs {
+                    InputWindow::Radius { param } => format!(
+                        " (2 x {} + 1)",
+                        self.param(param).map_or(param, |p| p.label)
+                    ),
+                    InputWindow::Single => String::new(),
+                }
+            ));
+        }
+        if !job.inputs.is_empty() && job.centre as usize >= job.inputs.len() {
+            return Err(format!(
+                "the job's centre frame {} is not one of its {} input frames",
+                job.centre,
+                job.inputs.len()
+            ));
         }
         Ok(())
     }
@@ -234,6 +309,7 @@ pub const TEMPORAL_REFINE: EffectSpec = EffectSpec {
         },
     ],
     temporal_clip_access: true,
+    inputs: InputWindow::Radius { param: "radius" },
     frame_varying: false,
 };
 
@@ -281,5 +357,64 @@ mod tests {
             .validate(&job)
             .unwrap_err()
             .contains("bogus"));
+    }
+
+    #[test]
+    fn nan_and_infinity_are_refused_naming_the_parameter() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut job = default_job();
+            job.params.iter_mut().find(|p| p.0 == "detail").unwrap().1 = ParamValue::Double(v);
+            let err = TEMPORAL_REFINE.validate(&job).unwrap_err();
+            assert!(
+                err.contains("Detail Preservation") && err.contains("not a finite number"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn inputs_are_bounded_by_the_jobs_window() {
+        assert_eq!(TEMPORAL_REFINE.declared_max_inputs(), 31);
+        let mut job = default_job();
+        job.params.iter_mut().find(|p| p.0 == "radius").unwrap().1 = ParamValue::Int(2);
+        job.inputs = vec![[0; 32]; 5];
+        job.centre = 2;
+        TEMPORAL_REFINE.validate(&job).unwrap();
+        job.inputs = vec![[0; 32]; 3]; // clamped at the clip's start
+        job.centre = 0;
+        TEMPORAL_REFINE.validate(&job).unwrap();
+        job.inputs = vec![[0; 32]; 60_000];
+        let err = TEMPORAL_REFINE.validate(&job).unwrap_err();
+        assert!(err.contains("60000") && err.contains("at most 5"), "{err}");
+        job.inputs = vec![[0; 32]; 5];
+        job.centre = 5;
+        assert!(TEMPORAL_REFINE
+            .validate(&job)
+            .unwrap_err()
+            .contains("centre"));
+    }
+
+    #[test]
+    fn empty_and_oversized_frames_are_refused() {
+        for (w, h) in [(0, 8), (8, 0), (16385, 8), (8, 100_000), (16384, 16384)] {
+            let mut job = default_job();
+            (job.width, job.height) = (w, h);
+            let err = TEMPORAL_REFINE.validate(&job).unwrap_err();
+            assert!(err.contains(&format!("{w}x{h}")), "{err}");
+        }
+        let mut job = default_job();
+        (job.width, job.height) = (8192, 4320);
+        TEMPORAL_REFINE.validate(&job).unwrap();
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_refused() {
+        let mut job = default_job();
+        job.params
+            .push(("strength".into(), ParamValue::Double(f64::NAN)));
+        assert!(TEMPORAL_REFINE
+            .validate(&job)
+            .unwrap_err()
+            .contains("strength twice"));
     }
 }

@@ -22,6 +22,12 @@ impl ParamValue {
     }
 }
 
+/// Widest or tallest frame a job may name: 16K, past any camera or host format.
+pub const MAX_DIMENSION: u32 = 16384;
+/// Most pixels a frame may hold: 8192 × 8192 (1 GiB as RGBA f32), room for DCI 8K. A job's size
+/// is checked before anything is allocated, so an absurd one costs nothing.
+pub const MAX_FRAME_PIXELS: u64 = 8192 * 8192;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Job {
     /// The effect's OFX identifier, e.g. `dreamfx.TemporalRefine`.
@@ -46,6 +52,22 @@ impl Job {
     /// Sorts parameters by name so the canonical form does not depend on reading order.
     pub fn canonicalise(&mut self) {
         self.params.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// Refuses empty frames and frames past [`MAX_DIMENSION`] or [`MAX_FRAME_PIXELS`].
+    pub fn check_size(&self) -> Result<(), String> {
+        let (w, h) = (self.width, self.height);
+        if w == 0 || h == 0 {
+            return Err(format!("the job's frame size {w}x{h} is empty"));
+        }
+        if w > MAX_DIMENSION || h > MAX_DIMENSION || w as u64 * h as u64 > MAX_FRAME_PIXELS {
+            return Err(format!(
+                "the job's frame size {w}x{h} is larger than dreamfx renders: at most \
+                 {MAX_DIMENSION} pixels a side and {MAX_FRAME_PIXELS} pixels (8192x8192) in \
+                 all; render at a lower resolution or render scale"
+            ));
+        }
+        Ok(())
     }
 
     pub fn key(&self, engine: &EngineIdentity) -> JobKey {

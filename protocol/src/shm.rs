@@ -2,6 +2,11 @@
 //! socket, and the kernel frees it when the last process holding it closes or unmaps it, so a
 //! crash of either side leaks nothing.
 //!
+//! Every segment is sealed against shrinking and growing before it is handed over, and a
+//! received one is mapped only when it carries those seals and is exactly the announced size:
+//! a mapping whose file shrinks under it kills the reader with SIGBUS, and the reader is the
+//! runtime every host shares.
+//!
 //! A frame in a segment is a [`FrameHeader`] followed (at `data_offset`) by RGBA f32 pixels,
 //! rows top-down. The header is read by two separately built binaries, so its layout is part of
 //! the handshake ([`HeaderLayout`]).
@@ -10,6 +15,7 @@ use std::mem::{align_of, offset_of, size_of};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use memmap2::{MmapOptions, MmapRaw};
+use nix::fcntl::{fcntl, FcntlArg, SealFlag};
 use serde::{Deserialize, Serialize};
 
 pub const FRAME_MAGIC: u32 = u32::from_le_bytes(*b"DFXF");
@@ -74,6 +80,21 @@ pub enum ShmError {
     Create { bytes: u64, source: io::Error },
     #[error("could not map shared memory: {0}")]
     Map(io::Error),
+    #[error(
+        "segment {segment} is not sealed against resizing (seals {seals:?}); only segments \
+         made by dreamfx's Segment::create (a memfd sealed with F_SEAL_SHRINK | F_SEAL_GROW) \
+         are accepted"
+    )]
+    Unsealed { segment: u64, seals: String },
+    #[error(
+        "segment {segment} is {actual} bytes but {announced} were announced; announce the \
+         segment's exact size"
+    )]
+    WrongSize {
+        segment: u64,
+        actual: u64,
+        announced: u64,
+    },
     #[error("frame at offset {offset} does not fit in segment {segment} of {len} bytes")]
     OutOfBounds { segment: u64, offset: u64, len: u64 },
     #[error("no valid frame at offset {offset} of segment {segment}: {why}")]
@@ -83,6 +104,9 @@ pub enum ShmError {
         why: String,
     },
 }
+
+/// The seals a segment must carry before it is mapped: together they fix its size for good.
+const REQUIRED_SEALS: SealFlag = SealFlag::F_SEAL_SHRINK.union(SealFlag::F_SEAL_GROW);
 
 /// A mapped shared-memory segment.
 pub struct Segment {
@@ -97,28 +121,50 @@ unsafe impl Send for Segment {}
 unsafe impl Sync for Segment {}
 
 impl Segment {
-    /// A new zero-filled segment backed by a memfd.
+    /// A new zero-filled segment backed by a memfd, sealed at `len` bytes so that nobody holding
+    /// it can shrink it under another process's mapping.
     pub fn create(id: u64, len: u64) -> Result<Segment, ShmError> {
+        use nix::sys::memfd::MFdFlags;
         let create = || -> io::Result<OwnedFd> {
             let fd = nix::sys::memfd::memfd_create(
                 c"dreamfx-frames",
-                nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
+                MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
             )?;
             nix::unistd::ftruncate(&fd, len as i64)?;
+            fcntl(
+                &fd,
+                FcntlArg::F_ADD_SEALS(REQUIRED_SEALS | SealFlag::F_SEAL_SEAL),
+            )?;
             Ok(fd)
         };
         let fd = create().map_err(|source| ShmError::Create { bytes: len, source })?;
         Self::from_fd(id, fd, len)
     }
 
-    /// Maps a segment whose fd arrived over the socket; checks it is at least `len` long.
+    /// Maps a segment whose fd arrived over the socket. Refuses anything but a memfd sealed
+    /// against shrinking and growing whose size is exactly `len`: once mapped, its size can no
+    /// longer change under us.
     pub fn from_fd(id: u64, fd: OwnedFd, len: u64) -> Result<Segment, ShmError> {
+        // A regular file, pipe or unsealable memfd has no seals to read (EINVAL) or lacks them.
+        let seals = fcntl(&fd, FcntlArg::F_GET_SEALS)
+            .map(SealFlag::from_bits_truncate)
+            .map_err(|e| ShmError::Unsealed {
+                segment: id,
+                seals: format!("none: {e}"),
+            })?;
+        if !seals.contains(REQUIRED_SEALS) {
+            return Err(ShmError::Unsealed {
+                segment: id,
+                seals: format!("{seals:?}"),
+            });
+        }
         let st = nix::sys::stat::fstat(fd.as_fd()).map_err(|e| ShmError::Map(e.into()))?;
-        if (st.st_size as u64) < len || len == 0 {
-            return Err(ShmError::Map(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("segment is {} bytes, {} announced", st.st_size, len),
-            )));
+        if st.st_size as u64 != len || len == 0 {
+            return Err(ShmError::WrongSize {
+                segment: id,
+                actual: st.st_size as u64,
+                announced: len,
+            });
         }
         let map = MmapOptions::new()
             .len(len as usize)
@@ -361,9 +407,81 @@ mod tests {
     }
 
     #[test]
-    fn announced_length_larger_than_the_fd_is_refused() {
-        let seg = Segment::create(1, 4096).unwrap();
-        let dup = seg.fd().try_clone().unwrap();
-        assert!(Segment::from_fd(1, dup, 1 << 20).is_err());
+    fn an_announced_length_other_than_the_fds_size_is_refused() {
+        let seg = Segment::create(1, 8192).unwrap();
+        for announced in [1 << 20, 4096] {
+            let dup = seg.fd().try_clone().unwrap();
+            match Segment::from_fd(1, dup, announced) {
+                Err(ShmError::WrongSize {
+                    actual: 8192,
+                    announced: a,
+                    ..
+                }) => assert_eq!(a, announced),
+                other => panic!("{:?}", other.map(|s| s.len())),
+            }
+        }
+    }
+
+    #[test]
+    fn a_created_segment_cannot_be_resized_or_unsealed() {
+        let seg = Segment::create(1, 8192).unwrap();
+        assert!(nix::unistd::ftruncate(seg.fd(), 0).is_err(), "shrink");
+        assert!(nix::unistd::ftruncate(seg.fd(), 1 << 20).is_err(), "grow");
+        assert!(
+            fcntl(seg.fd(), FcntlArg::F_ADD_SEALS(SealFlag::F_SEAL_WRITE)).is_err(),
+            "seals are final"
+        );
+        assert_eq!(nix::sys::stat::fstat(seg.fd()).unwrap().st_size, 8192);
+    }
+
+    fn memfd(len: i64, seals: Option<SealFlag>) -> OwnedFd {
+        use nix::sys::memfd::MFdFlags;
+        let flags = if seals.is_some() {
+            MFdFlags::MFD_ALLOW_SEALING
+        } else {
+            MFdFlags::empty()
+        };
+        let fd = nix::sys::memfd::memfd_create(c"test", flags).unwrap();
+        nix::unistd::ftruncate(&fd, len).unwrap();
+        if let Some(seals) = seals {
+            fcntl(&fd, FcntlArg::F_ADD_SEALS(seals)).unwrap();
+        }
+        fd
+    }
+
+    #[test]
+    fn unsealed_or_half_sealed_memfds_and_plain_files_are_refused() {
+        for seals in [
+            None,
+            Some(SealFlag::empty()),
+            Some(SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_SEAL),
+            Some(SealFlag::F_SEAL_SHRINK),
+        ] {
+            let err = Segment::from_fd(3, memfd(4096, seals), 4096)
+                .err()
+                .unwrap_or_else(|| panic!("{seals:?} accepted"));
+            assert!(matches!(err, ShmError::Unsealed { .. }), "{err}");
+            assert!(err.to_string().contains("not sealed"), "{err}");
+        }
+        let file = tempfile_fd();
+        assert!(matches!(
+            Segment::from_fd(3, file, 4096),
+            Err(ShmError::Unsealed { .. })
+        ));
+        // Shrink and grow sealed is enough; SEAL_SEAL is the creator's own business.
+        Segment::from_fd(
+            3,
+            memfd(4096, Some(SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW)),
+            4096,
+        )
+        .unwrap();
+    }
+
+    fn tempfile_fd() -> OwnedFd {
+        let path = std::env::temp_dir().join(format!("dfx-shm-test-{}", std::process::id()));
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(4096).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f.into()
     }
 }

@@ -18,6 +18,10 @@ use crate::shm::HeaderLayout;
 /// Largest payload either side accepts; control messages are small, pixels never travel here.
 pub const MAX_MESSAGE_BYTES: usize = 4 << 20;
 const MAX_FDS_PER_FRAME: usize = 4;
+/// Fds that arrived and no message has claimed yet. A peer sends them with the frame that
+/// announces them, so more than a few waiting means it sends fds nobody asked for, each one a
+/// slot in this process's fd table.
+const MAX_PENDING_FDS: usize = 2 * MAX_FDS_PER_FRAME;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum ClientMsg {
@@ -118,6 +122,11 @@ pub enum WireError {
     Malformed(String),
     #[error("message announced {announced} file descriptors but {received} arrived")]
     MissingFds { announced: usize, received: usize },
+    #[error(
+        "{0} file descriptors arrived that no message announced; send each fd with the message \
+         that names it"
+    )]
+    UnannouncedFds(usize),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -237,6 +246,11 @@ impl Channel {
             (msg.bytes, fds)
         };
         self.fds.extend(fds);
+        if self.fds.len() > MAX_PENDING_FDS {
+            let pending = self.fds.len();
+            self.fds.clear();
+            return Err(WireError::UnannouncedFds(pending));
+        }
         if n == 0 {
             return Err(WireError::Closed);
         }

@@ -1,7 +1,7 @@
 //! The socket side of the runtime: accepts clients, checks who they are, answers from the cache,
 //! and queues the rest for the single compute worker. Socket readers never run model code, so a
 //! long generation never stops the runtime from answering other clients.
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use dreamfx_protocol::effects;
-use dreamfx_protocol::job::{Job, JobKey};
-use dreamfx_protocol::shm::{content_hash, frame_bytes, HeaderLayout, Segment};
+use dreamfx_protocol::job::{Job, JobKey, MAX_FRAME_PIXELS};
+use dreamfx_protocol::shm::{content_hash, frame_bytes, HeaderLayout, Segment, FRAME_DATA_OFFSET};
 use dreamfx_protocol::wire::{
     Channel, ClientMsg, FrameRef, RuntimeStatus, SegmentInfo, ServerMsg, WireError,
 };
@@ -25,6 +25,50 @@ use crate::engine::{Engine, EngineError, Frame};
 /// Jobs waiting for the worker beyond this are refused with a "busy" message.
 const QUEUE_DEPTH: usize = 256;
 
+/// Bytes of upload segments one client may have mapped here, and bytes of input frames it may
+/// have copied out and waiting for the worker: the inputs of the widest job at the largest frame
+/// size (Temporal Refine at radius 15, 31 frames of 8192x8192), so any valid job fits, and a
+/// client cannot make the runtime hold more than that for it.
+fn max_client_bytes() -> u64 {
+    let widest = effects::ALL
+        .iter()
+        .map(|e| e.declared_max_inputs())
+        .max()
+        .unwrap_or(1) as u64;
+    widest * (FRAME_DATA_OFFSET + MAX_FRAME_PIXELS * 16).next_multiple_of(64)
+}
+
+/// The upload segments one client has handed over, oldest first. The client writes into its
+/// newest one; older ones are let go when the client's total would pass [`max_client_bytes`].
+#[derive(Default)]
+struct Uploads {
+    segments: VecDeque<Segment>,
+}
+
+impl Uploads {
+    fn add(&mut self, seg: Segment) -> Result<(), String> {
+        let limit = max_client_bytes();
+        if seg.len() > limit {
+            return Err(format!(
+                "upload segment {} is {} bytes, more than the {limit} bytes a client may hand \
+                 the runtime; send at most one job's input frames",
+                seg.id(),
+                seg.len()
+            ));
+        }
+        self.segments.retain(|s| s.id() != seg.id());
+        while self.segments.iter().map(Segment::len).sum::<u64>() + seg.len() > limit {
+            self.segments.pop_front();
+        }
+        self.segments.push_back(seg);
+        Ok(())
+    }
+
+    fn get(&self, id: u64) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.id() == id)
+    }
+}
+
 pub struct Config {
     pub cache_bytes: u64,
     /// Leave after this long with no clients and no work (on-demand runtimes).
@@ -36,6 +80,8 @@ struct Client {
     writer: Mutex<Channel>,
     /// Runtime segments whose fd this client already holds.
     segments_sent: Mutex<HashSet<u64>>,
+    /// Bytes of this client's input frames copied out and not yet run or dropped.
+    queued_bytes: AtomicU64,
 }
 
 impl Client {
@@ -78,12 +124,31 @@ struct Waiter {
 struct InFlight {
     waiters: Vec<Waiter>,
     cancel: Arc<AtomicBool>,
+    inputs: SharedInputs,
 }
+
+/// A job's copied input frames, charged to the client that sent them until they are dropped:
+/// when the worker is done with them, or at once when the job is cancelled while it waits.
+struct Inputs {
+    frames: Vec<Frame>,
+    client: Arc<Client>,
+    bytes: u64,
+}
+
+impl Drop for Inputs {
+    fn drop(&mut self) {
+        self.client
+            .queued_bytes
+            .fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
+type SharedInputs = Arc<Mutex<Option<Inputs>>>;
 
 struct Work {
     key: JobKey,
     job: Job,
-    inputs: Vec<Frame>,
+    inputs: SharedInputs,
     cancel: Arc<AtomicBool>,
 }
 
@@ -166,13 +231,14 @@ impl Runtime {
         let client = Arc::new(Client {
             writer: Mutex::new(writer),
             segments_sent: Mutex::new(HashSet::new()),
+            queued_bytes: AtomicU64::new(0),
         });
         let mut reader = Channel::new(stream);
         if !self.handshake(&mut reader, &client) {
             return;
         }
         self.connections.fetch_add(1, Ordering::SeqCst);
-        let mut uploads: HashMap<u64, Segment> = HashMap::new();
+        let mut uploads = Uploads::default();
         loop {
             let (msg, fds) = match reader.recv::<ClientMsg>(None) {
                 Ok(Some(m)) => m,
@@ -200,17 +266,15 @@ impl Runtime {
                             });
                             break;
                         };
-                        match Segment::from_fd(info.id, fd, info.len) {
-                            Ok(seg) => {
-                                uploads.insert(info.id, seg);
-                            }
-                            Err(e) => {
-                                client.send(&ServerMsg::Failed {
-                                    request,
-                                    message: e.to_string(),
-                                });
-                                continue;
-                            }
+                        // An unsealed or wrongly sized segment is refused before it is mapped:
+                        // its owner could shrink it under us, and reading it would be SIGBUS.
+                        let added = Segment::from_fd(info.id, fd, info.len)
+                            .map_err(|e| e.to_string())
+                            .and_then(|seg| uploads.add(seg));
+                        if let Err(message) = added {
+                            warn!("refused an upload segment: {message}");
+                            client.send(&ServerMsg::Failed { request, message });
+                            continue;
                         }
                     }
                     if let Err(message) = self.render(&client, request, job, &inputs, &uploads) {
@@ -296,7 +360,7 @@ impl Runtime {
         request: u64,
         mut job: Job,
         inputs: &[FrameRef],
-        uploads: &HashMap<u64, Segment>,
+        uploads: &Uploads,
     ) -> Result<(), String> {
         job.canonicalise();
         let spec =
@@ -311,9 +375,6 @@ impl Runtime {
                 inputs.len(),
                 job.inputs.len()
             ));
-        }
-        if job.centre as usize >= job.inputs.len() {
-            return Err(format!("centre frame {} out of range", job.centre));
         }
         let key = job.key(&self.engine.identity(&job));
         if let Some(seg) = self.cache.lock().get(&key) {
@@ -335,34 +396,52 @@ impl Runtime {
             client.send(&ServerMsg::NeedInputs { request });
             return Ok(());
         }
+        let bytes = inputs.len() as u64 * frame_bytes(job.width, job.height);
+        let queued = client.queued_bytes.load(Ordering::SeqCst);
+        // One job of any valid size is always taken; more only up to the client's share.
+        if queued > 0 && queued + bytes > max_client_bytes() {
+            return Err(format!(
+                "this client already has {queued} bytes of input frames waiting in the runtime \
+                 (at most {} at a time); wait for its renders to finish and try again",
+                max_client_bytes()
+            ));
+        }
         // Copy the inputs out now: the client may reuse its upload segment once answered.
-        let mut frames = Vec::with_capacity(inputs.len());
+        client.queued_bytes.fetch_add(bytes, Ordering::SeqCst);
+        let mut charged = Inputs {
+            frames: Vec::with_capacity(inputs.len()),
+            client: client.clone(),
+            bytes,
+        };
         for r in inputs {
             let seg = uploads
-                .get(&r.segment)
+                .get(r.segment)
                 .ok_or_else(|| format!("unknown upload segment {}", r.segment))?;
             let view = seg.read_frame(r.offset).map_err(|e| e.to_string())?;
-            let hash = content_hash(view.width, view.height, view.pixels);
-            if hash != job.inputs[frames.len()] {
-                return Err("an input frame does not match its content hash".into());
-            }
             if (view.width, view.height) != (job.width, job.height) {
                 return Err(format!(
                     "input frame is {}x{} but the job is {}x{}",
                     view.width, view.height, job.width, job.height
                 ));
             }
-            frames.push(Frame {
+            // Hash the copy, not the shared pages: the client can still write those, and the
+            // hash must vouch for exactly the pixels the job (and the cache) will use.
+            let pixels = view.pixels.to_vec();
+            if content_hash(view.width, view.height, &pixels) != job.inputs[charged.frames.len()] {
+                return Err("an input frame does not match its content hash".into());
+            }
+            charged.frames.push(Frame {
                 width: view.width,
                 height: view.height,
-                pixels: view.pixels.to_vec(),
+                pixels,
             });
         }
         let cancel = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Mutex::new(Some(charged)));
         let work = Work {
             key,
             job,
-            inputs: frames,
+            inputs: shared.clone(),
             cancel: cancel.clone(),
         };
         match self.work.try_send(work) {
@@ -372,6 +451,7 @@ impl Runtime {
                     InFlight {
                         waiters: vec![waiter],
                         cancel,
+                        inputs: shared,
                     },
                 );
                 Ok(())
@@ -393,6 +473,8 @@ impl Runtime {
             });
             if job.waiters.is_empty() {
                 job.cancel.store(true, Ordering::SeqCst);
+                // Frees the copies now if the job is still queued (the worker took them if not).
+                job.inputs.lock().take();
                 false
             } else {
                 true
@@ -402,6 +484,9 @@ impl Runtime {
 
     fn worker(self: Arc<Self>, rx: Receiver<Work>) {
         while let Ok(work) = rx.recv() {
+            let Some(inputs) = work.inputs.lock().take() else {
+                continue; // cancelled while it waited
+            };
             if work.cancel.load(Ordering::SeqCst) {
                 continue;
             }
@@ -422,7 +507,7 @@ impl Runtime {
                 true
             };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.engine.run(&work.job, &work.inputs, &mut report)
+                self.engine.run(&work.job, &inputs.frames, &mut report)
             }))
             .unwrap_or_else(|panic| {
                 let what = panic
@@ -432,8 +517,10 @@ impl Runtime {
                     .unwrap_or_else(|| "unknown panic".into());
                 Err(EngineError::Failed(format!("internal error: {what}")))
             });
+            drop(inputs);
             self.jobs_run.fetch_add(1, Ordering::Relaxed);
             let outcome = result.and_then(|pixels| {
+                check_output(&work.job, &pixels)?;
                 let id = self.next_segment.fetch_add(1, Ordering::Relaxed);
                 let seg = Segment::create(id, frame_bytes(work.job.width, work.job.height))
                     .map_err(|e| EngineError::Failed(e.to_string()))?;
@@ -489,4 +576,29 @@ impl Runtime {
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A result is cached and sent only when it is a whole frame of finite pixels: NaN or Inf would
+/// be served to every later request for the same job.
+fn check_output(job: &Job, pixels: &[f32]) -> Result<(), EngineError> {
+    let label = effects::by_id(&job.effect).map_or(job.effect.as_str(), |e| e.label);
+    let expected = job.width as usize * job.height as usize * 4;
+    if pixels.len() != expected {
+        return Err(EngineError::Failed(format!(
+            "{label} produced {} values for a {}x{} frame ({expected} expected); nothing was \
+             cached. This is a bug in dreamfx: please report it with the runtime log",
+            pixels.len(),
+            job.width,
+            job.height
+        )));
+    }
+    let bad = pixels.iter().filter(|v| !v.is_finite()).count();
+    if bad > 0 {
+        return Err(EngineError::Failed(format!(
+            "{label} produced {bad} NaN or infinite values in its {}x{} frame; nothing was \
+             written or cached. Check the source frames for NaN/Inf pixels",
+            job.width, job.height
+        )));
+    }
+    Ok(())
 }

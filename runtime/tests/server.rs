@@ -1,6 +1,8 @@
 //! The runtime process, driven over its real socket by the real client: caching, sharing one
 //! job between clients, cancellation, crashes, and hostile input.
 use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::FileExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,8 +11,11 @@ use dreamfx_protocol::client::{ClientError, Connection, InputFrame, RenderHooks,
 use dreamfx_protocol::effects::TEMPORAL_REFINE;
 use dreamfx_protocol::job::{Job, ParamValue};
 use dreamfx_protocol::paths;
-use dreamfx_protocol::shm::HeaderLayout;
-use dreamfx_protocol::wire::{Channel, ClientMsg, ServerMsg};
+use dreamfx_protocol::shm::{
+    content_hash, frame_bytes, FrameHeader, HeaderLayout, Segment, FRAME_DATA_OFFSET,
+    FRAME_HEADER_VERSION, FRAME_MAGIC, SAMPLE_F32,
+};
+use dreamfx_protocol::wire::{Channel, ClientMsg, FrameRef, SegmentInfo, ServerMsg};
 
 struct TestRuntime {
     dir: PathBuf,
@@ -308,4 +313,356 @@ fn malformed_and_oversized_messages_close_that_connection_only() {
         &mut Hooks::default(),
     )
     .unwrap();
+}
+
+// Hostile clients below speak the protocol by hand (real socket, real memfds) and use only the
+// wire format, so the same file also runs against a runtime without the defences.
+
+/// A raw connection that has done the handshake.
+fn hello(rt: &TestRuntime) -> Channel {
+    let mut ch = Channel::new(rt.raw());
+    ch.send(
+        &ClientMsg::Hello {
+            protocol: dreamfx_protocol::PROTOCOL_VERSION,
+            header_layout: HeaderLayout::this_build(),
+            client: "hostile test".into(),
+        },
+        &[],
+    )
+    .unwrap();
+    match ch.recv::<ServerMsg>(Some(Duration::from_secs(10))).unwrap() {
+        Some((ServerMsg::Welcome { .. }, _)) => ch,
+        other => panic!("no Welcome: {:?}", other.map(|m| m.0)),
+    }
+}
+
+/// The next answer that is not progress (the runtime must answer within 30 s).
+fn answer(ch: &mut Channel) -> ServerMsg {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match ch.recv::<ServerMsg>(Some(Duration::from_millis(200))) {
+            Ok(Some((ServerMsg::Progress { .. }, _))) | Ok(None) => {}
+            Ok(Some((msg, _))) => return msg,
+            Err(e) => panic!("the runtime closed the connection: {e}"),
+        }
+    }
+    panic!("no answer within 30 s");
+}
+
+fn failed(msg: ServerMsg) -> String {
+    match msg {
+        ServerMsg::Failed { message, .. } => message,
+        other => panic!("expected a Failed answer, got {other:?}"),
+    }
+}
+
+/// Writes a frame (header and pixels) into any fd, as a client could without `Segment`.
+fn put_frame(file: &std::fs::File, offset: u64, w: u32, h: u32, pixels: &[f32]) {
+    let header = FrameHeader {
+        magic: FRAME_MAGIC,
+        version: FRAME_HEADER_VERSION,
+        width: w,
+        height: h,
+        channels: 4,
+        sample_format: SAMPLE_F32,
+        row_stride: w as u64 * 4,
+        data_offset: FRAME_DATA_OFFSET,
+        content_hash: [0; 32],
+    };
+    // SAFETY: FrameHeader is repr(C) plain integers; pixels are plain f32.
+    let (hb, pb) = unsafe {
+        (
+            std::slice::from_raw_parts(
+                &header as *const FrameHeader as *const u8,
+                std::mem::size_of::<FrameHeader>(),
+            ),
+            std::slice::from_raw_parts(pixels.as_ptr() as *const u8, pixels.len() * 4),
+        )
+    };
+    file.write_all_at(hb, offset).unwrap();
+    file.write_all_at(pb, offset + FRAME_DATA_OFFSET).unwrap();
+}
+
+/// A render request for `frames` laid out one after another from offset 0 of `segment`.
+fn render_msg(
+    request: u64,
+    strength: f64,
+    f: &[Vec<f32>],
+    w: u32,
+    h: u32,
+    segment: u64,
+    new_segment: Option<u64>,
+) -> ClientMsg {
+    let mut j = job(w, h, strength, f.len());
+    j.inputs = f.iter().map(|p| content_hash(w, h, p)).collect();
+    let step = frame_bytes(w, h).next_multiple_of(64);
+    ClientMsg::Render {
+        request,
+        job: j,
+        inputs: (0..f.len() as u64)
+            .map(|k| FrameRef {
+                segment,
+                offset: k * step,
+            })
+            .collect(),
+        new_segment: new_segment.map(|len| SegmentInfo { id: segment, len }),
+    }
+}
+
+fn still_serves(rt: &TestRuntime, good: &mut Connection, seed: u32) {
+    let f = frames(16, 16, 3, seed);
+    good.render(
+        &job(16, 16, 1.0, 3),
+        &inputs(&f, 16, 16),
+        &mut Hooks::default(),
+    )
+    .expect("the runtime still serves a well-behaved client");
+    Connection::connect(&rt.dir)
+        .expect("and accepts new clients")
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn an_unsealed_memfd_is_refused_so_shrinking_it_cannot_crash_the_runtime() {
+    let (rt, mut good) = TestRuntime::start("unsealed");
+    let pid = good.runtime_pid();
+    let mut ch = hello(&rt);
+    let f = frames(16, 16, 3, 11);
+    let len = 3 * frame_bytes(16, 16).next_multiple_of(64);
+    let fd: OwnedFd =
+        nix::sys::memfd::memfd_create(c"hostile-unsealed", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+            .unwrap();
+    nix::unistd::ftruncate(&fd, len as i64).unwrap();
+    let file = std::fs::File::from(fd);
+    let step = frame_bytes(16, 16).next_multiple_of(64);
+    for (k, p) in f.iter().enumerate() {
+        put_frame(&file, k as u64 * step, 16, 16, p);
+    }
+    ch.send(
+        &render_msg(1, 0.7, &f, 16, 16, 1, Some(len)),
+        &[file.as_raw_fd()],
+    )
+    .unwrap();
+    let m = failed(answer(&mut ch));
+    assert!(m.contains("not sealed"), "{m}");
+    // Were it mapped, this shrink would make the runtime's next read of it a SIGBUS.
+    file.set_len(0).unwrap();
+    ch.send(&render_msg(2, 0.6, &f, 16, 16, 1, None), &[])
+        .unwrap();
+    let m = failed(answer(&mut ch));
+    assert!(m.contains("unknown upload segment"), "{m}");
+    still_serves(&rt, &mut good, 12);
+    assert_eq!(good.runtime_pid(), pid);
+}
+
+#[test]
+fn a_sealed_segment_cannot_be_shrunk_so_the_runtime_keeps_reading_it() {
+    let (rt, mut good) = TestRuntime::start("sealed");
+    let mut ch = hello(&rt);
+    let f = frames(16, 16, 3, 13);
+    let step = frame_bytes(16, 16).next_multiple_of(64);
+    let seg = Segment::create(1, 3 * step).unwrap();
+    for (k, p) in f.iter().enumerate() {
+        seg.write_frame(k as u64 * step, 16, 16, p, [0; 32])
+            .unwrap();
+    }
+    ch.send(
+        &render_msg(1, 0.7, &f, 16, 16, 1, Some(seg.len())),
+        &[seg.fd().as_raw_fd()],
+    )
+    .unwrap();
+    assert!(matches!(answer(&mut ch), ServerMsg::FrameReady { .. }));
+    // The hostile move: shrink the segment the runtime has mapped. The seals refuse it.
+    assert!(
+        nix::unistd::ftruncate(seg.fd(), 0).is_err(),
+        "a segment handed to the runtime could be shrunk"
+    );
+    ch.send(&render_msg(2, 0.6, &f, 16, 16, 1, None), &[])
+        .unwrap();
+    assert!(matches!(answer(&mut ch), ServerMsg::FrameReady { .. }));
+    still_serves(&rt, &mut good, 14);
+}
+
+#[test]
+fn a_render_naming_60000_inputs_is_refused_before_any_is_copied() {
+    let (rt, mut good) = TestRuntime::start("inputs");
+    let mut ch = hello(&rt);
+    let f = frames(16, 16, 1, 15);
+    let mut j = job(16, 16, 1.0, 3); // radius 1: at most 3 frames
+    j.inputs = vec![content_hash(16, 16, &f[0]); 60_000];
+    ch.send(
+        &ClientMsg::Render {
+            request: 1,
+            job: j.clone(),
+            inputs: vec![],
+            new_segment: None,
+        },
+        &[],
+    )
+    .unwrap();
+    let m = failed(answer(&mut ch));
+    assert!(m.contains("60000") && m.contains("at most 3"), "{m}");
+    // The same with the inputs attached: 60,000 references to one uploaded frame.
+    let seg = Segment::create(1, frame_bytes(16, 16)).unwrap();
+    seg.write_frame(0, 16, 16, &f[0], [0; 32]).unwrap();
+    ch.send(
+        &ClientMsg::Render {
+            request: 2,
+            job: j,
+            inputs: vec![
+                FrameRef {
+                    segment: 1,
+                    offset: 0
+                };
+                60_000
+            ],
+            new_segment: Some(SegmentInfo {
+                id: 1,
+                len: seg.len(),
+            }),
+        },
+        &[seg.fd().as_raw_fd()],
+    )
+    .unwrap();
+    let m = failed(answer(&mut ch));
+    assert!(m.contains("60000"), "{m}");
+    still_serves(&rt, &mut good, 16);
+}
+
+#[test]
+fn oversized_or_empty_frame_sizes_are_refused_naming_the_limit() {
+    let (rt, mut good) = TestRuntime::start("size");
+    let mut ch = hello(&rt);
+    let f = frames(16, 16, 3, 17);
+    for (k, (w, h)) in [(100_000, 100_000), (20_000, 8), (16_000, 16_000), (0, 16)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut j = job(w, h, 1.0, 3);
+        j.inputs = f.iter().map(|p| content_hash(16, 16, p)).collect();
+        ch.send(
+            &ClientMsg::Render {
+                request: k as u64,
+                job: j,
+                inputs: vec![],
+                new_segment: None,
+            },
+            &[],
+        )
+        .unwrap();
+        let m = failed(answer(&mut ch));
+        assert!(m.contains(&format!("{w}x{h}")), "{m}");
+        if w > 0 {
+            assert!(m.contains("16384") && m.contains("8192x8192"), "{m}");
+        }
+    }
+    still_serves(&rt, &mut good, 18);
+}
+
+#[test]
+fn an_upload_segment_past_a_clients_share_is_refused() {
+    let (rt, mut good) = TestRuntime::start("share-limit");
+    let mut ch = hello(&rt);
+    let f = frames(16, 16, 3, 19);
+    // 40 GiB of address space but a few pages of memory: memfds are sparse.
+    let seg = Segment::create(1, 40 << 30).unwrap();
+    let step = frame_bytes(16, 16).next_multiple_of(64);
+    for (k, p) in f.iter().enumerate() {
+        seg.write_frame(k as u64 * step, 16, 16, p, [0; 32])
+            .unwrap();
+    }
+    ch.send(
+        &render_msg(1, 0.7, &f, 16, 16, 1, Some(seg.len())),
+        &[seg.fd().as_raw_fd()],
+    )
+    .unwrap();
+    let m = failed(answer(&mut ch));
+    assert!(m.contains("a client may hand the runtime"), "{m}");
+    still_serves(&rt, &mut good, 20);
+}
+
+#[test]
+fn fds_that_no_message_announces_close_that_connection_only() {
+    let (rt, mut good) = TestRuntime::start("fds");
+    let ch = hello(&rt);
+    // A Status frame as the wire writes it (it announces no fds); four come along each time.
+    let (a, mut b) = UnixStream::pair().unwrap();
+    Channel::new(a).send(&ClientMsg::Status, &[]).unwrap();
+    b.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut frame = vec![0u8; 64];
+    let n = std::io::Read::read(&mut b, &mut frame).unwrap();
+    frame.truncate(n);
+    assert_eq!(frame[4], 0, "announces no fds");
+    let spare: Vec<OwnedFd> = (0..4)
+        .map(|_| {
+            nix::sys::memfd::memfd_create(c"spare", nix::sys::memfd::MFdFlags::MFD_CLOEXEC).unwrap()
+        })
+        .collect();
+    let raw: Vec<i32> = spare.iter().map(|f| f.as_raw_fd()).collect();
+    let mut closed_with = None;
+    let mut rx = Channel::new(ch.stream().try_clone().unwrap());
+    for _ in 0..5 {
+        let sent = nix::sys::socket::sendmsg::<()>(
+            ch.stream().as_raw_fd(),
+            &[std::io::IoSlice::new(&frame)],
+            &[nix::sys::socket::ControlMessage::ScmRights(&raw)],
+            nix::sys::socket::MsgFlags::MSG_NOSIGNAL,
+            None,
+        );
+        if sent.is_err() {
+            break;
+        }
+        match rx.recv::<ServerMsg>(Some(Duration::from_secs(5))) {
+            Ok(Some((ServerMsg::Status(_), _))) => {}
+            Ok(Some((ServerMsg::ProtocolError { message }, _))) => {
+                closed_with = Some(message);
+                break;
+            }
+            other => panic!("{:?}", other.map(|o| o.map(|m| m.0))),
+        }
+    }
+    let m = closed_with.expect("unannounced fds were accepted without end");
+    assert!(m.contains("no message announced"), "{m}");
+    still_serves(&rt, &mut good, 22);
+}
+
+#[test]
+fn nan_parameters_are_refused_naming_them_and_nan_results_are_never_cached() {
+    let (rt, mut good) = TestRuntime::start("nan");
+    let f = frames(16, 16, 3, 23);
+    for (i, v) in [(1, f64::NAN), (2, f64::INFINITY)] {
+        let mut bad = job(16, 16, 1.0, 3);
+        bad.params[i].1 = ParamValue::Double(v);
+        let name = ["", "Strength", "Detail Preservation"][i];
+        match good.render(&bad, &inputs(&f, 16, 16), &mut Hooks::default()) {
+            Err(ClientError::RenderFailed(m)) => {
+                assert!(m.contains(name) && m.contains("not a finite number"), "{m}")
+            }
+            other => panic!("{:?}", other.map(|v| v.width)),
+        }
+    }
+    // NaN in the source frames: the result is refused naming the effect, and never cached.
+    let mut poisoned = f.clone();
+    for p in &mut poisoned {
+        p[4 * 40] = f32::NAN;
+    }
+    for _ in 0..2 {
+        match good.render(
+            &job(16, 16, 1.0, 3),
+            &inputs(&poisoned, 16, 16),
+            &mut Hooks::default(),
+        ) {
+            Err(ClientError::RenderFailed(m)) => {
+                assert!(m.contains("Temporal Refine") && m.contains("NaN"), "{m}")
+            }
+            other => panic!(
+                "a NaN frame was served: {:?}",
+                other.map(|v| v.pixels.iter().filter(|p| p.is_nan()).count())
+            ),
+        }
+    }
+    let s = good.status().unwrap();
+    assert_eq!((s.cached_frames, s.cache_hits), (0, 0), "{s:?}");
+    still_serves(&rt, &mut good, 24);
 }
