@@ -178,13 +178,60 @@ impl WanPipeline {
                 req.guidance
             )));
         }
-        Ok([
+        // A shift of 0 or NaN once gave all-NaN frames and a success.
+        if let Some(shift) = req.shift {
+            if !shift.is_finite() || shift <= 0.0 || shift > 100.0 {
+                return Err(PipelineError::BadRequest(format!(
+                    "shift must be above 0 and at most 100, got {shift}"
+                )));
+            }
+        }
+        let shape = [
             1,
             self.vae.z_dim(),
             (req.frames - 1) / t + 1,
             req.height / s,
             req.width / s,
-        ])
+        ];
+        self.check_size(req, shape)?;
+        Ok(shape)
+    }
+
+    /// Refuses a clip the model cannot place (past its RoPE tables, which once panicked) or
+    /// this machine cannot hold (which once hung), before anything is allocated.
+    fn check_size(&self, req: &Request, latent: [i64; 5]) -> Result<(), PipelineError> {
+        let c = self.transformer.config();
+        let [pt, ph, pw] = c.patch_size;
+        let grid = [latent[2] / pt, latent[3] / ph, latent[4] / pw];
+        for (axis, n) in ["frames", "height", "width"].iter().zip(grid) {
+            if n > c.rope_max_seq_len {
+                return Err(PipelineError::BadRequest(format!(
+                    "{}x{}, {} frames is {n} positions along {axis}, past this model's {} \
+                     (rope_max_seq_len): ask for a smaller clip",
+                    req.width, req.height, req.frames, c.rope_max_seq_len
+                )));
+            }
+        }
+        // Self-attention is the peak: one head's scores are tokens² floats when the fused
+        // kernel is not available, beside the latents and activations; demand a quarter of RAM
+        // at most so the rest of the machine (and the host application) keeps working.
+        let tokens = (grid[0] * grid[1] * grid[2]) as f64;
+        let bytes = tokens * tokens * 4.0
+            + tokens * (c.num_attention_heads * c.attention_head_dim) as f64 * 4.0 * 16.0;
+        if let Some(ram) = physical_memory_bytes() {
+            if self.device == Device::Cpu && bytes > ram as f64 / 4.0 {
+                return Err(PipelineError::BadRequest(format!(
+                    "{}x{}, {} frames needs about {:.1} GiB while denoising; this machine has \
+                     {:.1} GiB: ask for a smaller clip or fewer frames",
+                    req.width,
+                    req.height,
+                    req.frames,
+                    bytes / (1u64 << 30) as f64,
+                    ram as f64 / (1u64 << 30) as f64
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The length prompts are padded to: 512 as in the reference pipeline, or the tokenizer's
@@ -397,4 +444,16 @@ impl WanPipeline {
         let video = decoded_frames(&self.vae.decode(&z));
         Ok(Generated { video, latents })
     }
+}
+
+/// The machine's physical memory, when the system says.
+fn physical_memory_bytes() -> Option<u64> {
+    // SAFETY: sysconf only reads system configuration.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    (pages > 0 && size > 0).then(|| pages as u64 * size as u64)
 }
