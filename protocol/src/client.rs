@@ -27,6 +27,12 @@ pub enum ClientError {
     Refused(String),
     #[error("the dreamfx runtime could not render: {0}")]
     RenderFailed(String),
+    #[error(
+        "the dreamfx runtime (pid {pid}) has not answered for {secs} s: it may be stopped \
+         (SIGSTOP, a debugger) or hung. Its log is {log}. Kill it to let a new one start \
+         (DREAMFX_RUNTIME_DEADLINE_SECS sets how long to wait)"
+    )]
+    NotAnswering { pid: u32, secs: u64, log: String },
     #[error("cancelled")]
     Cancelled,
     #[error("protocol error talking to the dreamfx runtime: {0}")]
@@ -106,6 +112,8 @@ pub struct Connection {
     /// Runtime-owned segments mapped on this side, by the runtime's id.
     mapped: HashMap<u64, Segment>,
     mapped_order: VecDeque<u64>,
+    /// How long the runtime may stay silent when asked (see [`deadline`]).
+    deadline: Duration,
 }
 
 /// Runtime segments one connection keeps mapped (each holds one finished frame).
@@ -113,16 +121,35 @@ const MAX_MAPPED_SEGMENTS: usize = 16;
 
 const POLL: Duration = Duration::from_millis(25);
 
+/// After this long without a word from the runtime during a render, the client asks for its
+/// status: a busy runtime answers at once (connections have their own threads), a stopped or
+/// hung one does not.
+const PROBE_AFTER: Duration = Duration::from_secs(2);
+
+/// How long a probe may go unanswered: `$DREAMFX_RUNTIME_DEADLINE_SECS`, default 15 s.
+fn deadline() -> Duration {
+    std::env::var("DREAMFX_RUNTIME_DEADLINE_SECS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(15), Duration::from_secs_f64)
+}
+
 impl Connection {
     /// Connects to a running runtime.
     pub fn connect(dir: &Path) -> Result<Connection, ClientError> {
+        Self::connect_within(dir, deadline())
+    }
+
+    /// [`Self::connect`], giving a silent runtime `deadline` to answer (here and in renders).
+    pub fn connect_within(dir: &Path, deadline: Duration) -> Result<Connection, ClientError> {
         let stream = UnixStream::connect(paths::socket_path(dir)).map_err(|e| {
             ClientError::Start(format!(
                 "no runtime answers at {}: {e}",
                 paths::socket_path(dir).display()
             ))
         })?;
-        Self::handshake(stream)
+        Self::handshake(stream, deadline)
     }
 
     /// Connects, starting the runtime if none answers. Concurrent callers may each start one:
@@ -188,7 +215,7 @@ impl Connection {
         }
     }
 
-    fn handshake(stream: UnixStream) -> Result<Connection, ClientError> {
+    fn handshake(stream: UnixStream, wait: Duration) -> Result<Connection, ClientError> {
         let mut channel = Channel::new(stream);
         channel.send(
             &ClientMsg::Hello {
@@ -198,7 +225,7 @@ impl Connection {
             },
             &[],
         )?;
-        match channel.recv::<ServerMsg>(Some(Duration::from_secs(30)))? {
+        match channel.recv::<ServerMsg>(Some(wait))? {
             Some((
                 ServerMsg::Welcome {
                     runtime_pid,
@@ -215,12 +242,18 @@ impl Connection {
                 next_request: 1,
                 mapped: HashMap::new(),
                 mapped_order: VecDeque::new(),
+                deadline: wait,
             }),
             Some((ServerMsg::Refused { reason }, _)) => Err(ClientError::Refused(reason)),
             Some((other, _)) => Err(ClientError::Protocol(format!(
                 "expected Welcome, got {other:?}"
             ))),
-            None => Err(ClientError::Protocol("no answer to the handshake".into())),
+            None => Err(ClientError::Start(format!(
+                "a runtime holds the socket but did not answer within {} s: it may be stopped \
+                 or hung; see {} (DREAMFX_RUNTIME_DEADLINE_SECS sets how long to wait)",
+                wait.as_secs_f64(),
+                paths::log_path().display()
+            ))),
         }
     }
 
@@ -257,14 +290,29 @@ impl Connection {
             &[],
         )?;
         let mut cancelled = false;
+        let deadline = self.deadline;
+        let mut last_heard = Instant::now();
+        let mut probed: Option<Instant> = None;
         loop {
             if !cancelled && hooks.should_abort() {
                 self.channel.send(&ClientMsg::Cancel { request }, &[])?;
                 cancelled = true;
             }
             let Some((msg, mut fds)) = self.channel.recv::<ServerMsg>(Some(POLL))? else {
+                match probed {
+                    None if last_heard.elapsed() > PROBE_AFTER => {
+                        self.channel.send(&ClientMsg::Status, &[])?;
+                        probed = Some(Instant::now());
+                    }
+                    Some(at) if at.elapsed() > deadline => {
+                        return Err(self.not_answering(last_heard.elapsed()));
+                    }
+                    _ => {}
+                }
                 continue;
             };
+            last_heard = Instant::now();
+            probed = None;
             match msg {
                 ServerMsg::NeedInputs { request: r } if r == request && !cancelled => {
                     let (refs, new_segment) = self.upload(inputs)?;
@@ -345,16 +393,22 @@ impl Connection {
         self.mapped.len()
     }
 
+    fn not_answering(&self, silent: Duration) -> ClientError {
+        ClientError::NotAnswering {
+            pid: self.runtime_pid,
+            secs: silent.as_secs(),
+            log: paths::log_path().display().to_string(),
+        }
+    }
+
     pub fn status(&mut self) -> Result<RuntimeStatus, ClientError> {
         self.channel.send(&ClientMsg::Status, &[])?;
+        let asked = Instant::now();
         loop {
-            match self
-                .channel
-                .recv::<ServerMsg>(Some(Duration::from_secs(10)))?
-            {
+            match self.channel.recv::<ServerMsg>(Some(self.deadline))? {
                 Some((ServerMsg::Status(s), _)) => return Ok(s),
                 Some(_) => continue,
-                None => return Err(ClientError::Protocol("no answer to Status".into())),
+                None => return Err(self.not_answering(asked.elapsed())),
             }
         }
     }

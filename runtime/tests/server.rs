@@ -666,3 +666,45 @@ fn nan_parameters_are_refused_naming_them_and_nan_results_are_never_cached() {
     assert_eq!((s.cached_frames, s.cache_hits), (0, 0), "{s:?}");
     still_serves(&rt, &mut good, 24);
 }
+
+#[test]
+fn a_stopped_runtime_gives_a_clear_message_within_the_deadline() {
+    // SIGSTOP (or a hang) leaves the socket open and silent: the client must not wait forever.
+    let (rt, first) = TestRuntime::start("stopped");
+    drop(first);
+    let second = Duration::from_secs(1);
+    let mut conn = Connection::connect_within(&rt.dir, second).unwrap();
+    let pid = conn.runtime_pid() as i32;
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let f = frames(16, 16, 3, 11);
+    let started = Instant::now();
+    let outcome = conn.render(
+        &job(16, 16, 0.7, 3),
+        &inputs(&f, 16, 16),
+        &mut Hooks::default(),
+    );
+    let waited = started.elapsed();
+    let fresh = Connection::connect_within(&rt.dir, second).map(|_| ());
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    match outcome {
+        Err(e @ ClientError::NotAnswering { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains(&pid.to_string()) && m.contains("stopped"), "{m}");
+        }
+        other => panic!("{:?}", other.map(|v| v.width)),
+    }
+    assert!(waited < Duration::from_secs(6), "waited {waited:?}");
+    match fresh {
+        Err(ClientError::Start(m)) => assert!(m.contains("did not answer"), "{m}"),
+        other => panic!("a new connection to a stopped runtime: {other:?}"),
+    }
+    // Once it runs again it serves.
+    let mut again = Connection::connect(&rt.dir).unwrap();
+    again
+        .render(
+            &job(16, 16, 0.7, 3),
+            &inputs(&f, 16, 16),
+            &mut Hooks::default(),
+        )
+        .unwrap();
+}
