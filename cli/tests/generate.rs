@@ -165,3 +165,16 @@ fn typos_and_absurd_values_are_errors_naming_the_flag() {
         assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn a_prompt_that_is_not_utf8_is_an_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let o = Command::new(env!("CARGO_BIN_EXE_dreamfx"))
+        .arg("generate")
+        .arg("--prompt")
+        .arg(std::ffi::OsStr::from_bytes(b"a red \xff circle"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("UTF-8"), "{}", stderr(&o));
+}
