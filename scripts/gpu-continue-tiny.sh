@@ -7,7 +7,7 @@
 #   e.g. bash scripts/gpu-continue-tiny.sh .gpubin/train-tiny models/dreamfx-tiny a 20261205 8.2 4e-4 --shape-weights 1,3,2,3,1
 #
 # Writes $OUT/NAME.log and $OUT/NAME.tar (the model directory without its VAE: untar it, copy
-# models/dreamfx-tiny/vae in, then `tiny-eval --model DIR`). The model stays in /tmp/NAME, so a
+# models/dreamfx-tiny/vae in, then `dreamfx tiny-eval --model DIR`). The model stays in /tmp/NAME: a
 # second call on the still-warm machine can continue from it (INIT_DIR /tmp/NAME). The trainer
 # is stopped a little after its budget so that the tar always runs: if it was cut short, the
 # last checkpoint (every 3 min) is packed instead.

@@ -7,9 +7,9 @@ use std::time::Instant;
 use clap::ValueEnum;
 use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
 use dreamfx_runtime::wan::scheduler::{RestartSampling, SchedulerConfig};
-use indicatif::{ProgressBar, ProgressStyle};
 use tch::{Device, Tensor};
 
+use crate::finite_in;
 use crate::output::OutputDir;
 use crate::Verbosity;
 
@@ -69,18 +69,6 @@ enum Sampler {
     Euler,
 }
 
-/// A parser for a finite number in [lo, hi]: NaN, infinities and absurd values are refused
-/// naming the flag, before any work (a NaN shift once gave all-NaN frames and exit 0).
-fn finite_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
-    move |s: &str| {
-        let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-        if !v.is_finite() || v < lo || v > hi {
-            return Err(format!("{s} is outside {lo} … {hi}"));
-        }
-        Ok(v)
-    }
-}
-
 pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
     let started = Instant::now();
     // Fail on the output before loading anything or generating.
@@ -129,15 +117,7 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
         frames: args.frames,
         first_frame,
     };
-    let bar = if verbosity == Verbosity::Quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} step {pos}/{len}  {elapsed_precise}")
-            .expect("a valid template"),
-    );
+    let bar = crate::progress_bar(0, "{bar:30} step {pos}/{len}  {elapsed_precise}", verbosity);
     let generated = pipe
         .generate(&req, &mut |done, total| {
             bar.set_length(total as u64);

@@ -1,14 +1,20 @@
-//! `dreamfx`: the one command line of dreamfx (clap subcommands). Today `generate` (a clip from
-//! a prompt) and `vocabulary` (what a model can read); the runtime, refine report, evaluation
-//! and training tools join as subcommands as they move here (ARCHITECTURE.md).
+//! `dreamfx`: the one command line of dreamfx (clap subcommands): `generate` (a clip from a
+//! prompt), `vocabulary` (what a model can read), `refine-report`, `tiny-eval`,
+//! `tiny-transplant` (quality reports) and `cache` (the running runtime's frame cache). The
+//! runtime process and `train-tiny` are still their own executables (ARCHITECTURE.md).
+mod cache;
 mod generate;
 mod output;
+mod refine_report;
+mod tiny_eval;
+mod tiny_transplant;
 mod vocabulary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +45,20 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Temporal Refine against the ffmpeg deflicker chain on synthetic clips with ground
+    /// truth: warping error, flicker index, PSNR and frames/s per seed.
+    RefineReport(refine_report::Args),
+    /// Scores dreamfx-tiny on held-out captions with the pixel-only checkers, measures
+    /// image-to-video frame-0 PSNR and times one clip.
+    TinyEval(tiny_eval::Args),
+    /// Diagnoses dreamfx-tiny's held-out shape gap: each caption from its own prompt embedding
+    /// and from one made of rows computed inside training captions.
+    TinyTransplant(tiny_transplant::Args),
+    /// The frame cache of the running runtime (`status`, `clear`); never starts a runtime.
+    Cache {
+        #[command(subcommand)]
+        action: cache::Action,
+    },
 }
 
 /// How much the user wants to hear.
@@ -60,6 +80,29 @@ pub fn default_model() -> PathBuf {
     }
 }
 
+/// A parser for a finite number in [lo, hi]: NaN, infinities and absurd values are refused
+/// naming the flag, before any work (a NaN shift once gave all-NaN frames and exit 0).
+pub fn finite_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone {
+    move |s: &str| {
+        let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+        if !v.is_finite() || v < lo || v > hi {
+            return Err(format!("{s} is outside {lo} … {hi}"));
+        }
+        Ok(v)
+    }
+}
+
+/// A progress bar on stderr (drawn only on a terminal), or none with `--quiet`.
+pub fn progress_bar(len: u64, template: &str, verbosity: Verbosity) -> ProgressBar {
+    let bar = if verbosity == Verbosity::Quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(len)
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
+    bar
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbosity = match (cli.quiet, cli.verbose) {
@@ -70,6 +113,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate::run(args, verbosity),
         Command::Vocabulary { model } => vocabulary::run(&model.unwrap_or_else(default_model)),
+        Command::RefineReport(args) => refine_report::run(args, verbosity),
+        Command::TinyEval(args) => tiny_eval::run(args, verbosity),
+        Command::TinyTransplant(args) => tiny_transplant::run(args, verbosity),
+        Command::Cache { action } => cache::run(action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,8 +2,8 @@
 //! for captions it never saw in training pass the pixel checkers, image-to-video keeps the given
 //! first frame, and generation is a pure function of (prompt, seed).
 //!
-//! The bar here is looser than `tiny-eval`'s (few clips, to keep CI short) but real: a model
-//! that ignores its prompt, draws noise, or decodes late frames badly fails it.
+//! The bar here is looser than `dreamfx tiny-eval`'s (few clips, to keep CI short) but real: a
+//! model that ignores its prompt, draws noise, or decodes late frames badly fails it.
 use std::path::PathBuf;
 
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef};
@@ -66,7 +66,7 @@ fn held_out_captions_give_the_right_colour_shape_and_motion() {
     // Chance is 1/8 for colour, 1/5 for shape and 1/13 for motion.
     eprintln!("held-out: colour {colour}/{n}, shape {shape}/{n}, motion {motion}/{n}");
     // The committed model scores 8/8, 5/8 and 8/8 here with its restart sampling (100 / 80.0 /
-    // 100 % over tiny-eval's 40 captions); each bar leaves room for other CPUs' float rounding to flip a borderline
+    // 100 % over `dreamfx tiny-eval`'s 40 captions); each bar leaves room for other CPUs' float rounding to flip a borderline
     // clip or two.
     assert!(
         colour >= 7,
@@ -190,8 +190,8 @@ fn absurd_restart_setting_in_model_index_is_refused_at_load() {
     }
 }
 
-/// A prompt encoded beforehand gives the clip the prompt gives (what `tiny-transplant` builds
-/// on), and embeddings of the wrong shape are a clear error, not a libtorch panic.
+/// A prompt encoded beforehand gives the clip the prompt gives (what `dreamfx tiny-transplant`
+/// builds on), and embeddings of the wrong shape are a clear error, not a libtorch panic.
 #[test]
 fn pre_encoded_prompt_gives_the_same_clip() {
     let pipe = pipeline();

@@ -454,8 +454,8 @@ fn confusion_sanity() {
             );
             let s = score(&ClipRef::from(&clip), cap).unwrap();
             assert!(s.all_ok(), "{cap}: {:?}", d.motion);
-            // Each frame's own outline names the shape too (what tiny-eval's per-frame line
-            // counts), and a frame with no object names none.
+            // Each frame's own outline names the shape too (what `dreamfx tiny-eval`'s per-frame
+            // line counts), and a frame with no object names none.
             let per_frame: Vec<_> = d.frames.iter().map(|f| f.shape()).collect();
             assert!(
                 per_frame.iter().all(|&s| s == Some(shape)),

@@ -1,4 +1,4 @@
-//! Quality figures for Temporal Refine, shared by the tests and `refine-report`.
+//! Quality figures for Temporal Refine, shared by the tests and `dreamfx refine-report`.
 //!
 //! All figures are on a 0–255 scale after clamping frames to 0..1 (what any 8/16-bit output
 //! would keep); luminance is Y = 0.2126 R + 0.7152 G + 0.0722 B.

@@ -56,7 +56,7 @@ pub struct RefineParams {
 }
 
 impl Default for RefineParams {
-    /// The tuned defaults (tuned on test clip seed 1 at 1280×720, see `refine-report`).
+    /// The tuned defaults (tuned on test clip seed 1 at 1280×720, see `dreamfx refine-report`).
     fn default() -> Self {
         RefineParams {
             radius: 7,
@@ -78,7 +78,7 @@ pub enum RefineError {
 }
 
 /// Internal knobs (not exposed as OFX parameters). `Default` holds the tuned values (tuned on
-/// test clip seed 1, 1280×720, 40 frames; see `refine-report`).
+/// test clip seed 1, 1280×720, 40 frames; see `dreamfx refine-report`).
 #[derive(Clone, Debug)]
 pub struct Tuning {
     pub flow: flow::FlowConfig,

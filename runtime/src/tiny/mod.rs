@@ -17,32 +17,10 @@ pub mod world;
 
 use crate::wan::pipeline::{PipelineError, Request, WanPipeline};
 
-/// The value after `name` on a command line (`--clips 40` → `"40"`).
-pub fn arg_value(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-/// The value after `name` parsed as a `T`, `default` when the flag is absent, and an error that
-/// names the flag when it does not parse (a typo must not silently run the default).
-pub fn parsed_arg<T: std::str::FromStr>(
-    args: &[String],
-    name: &str,
-    default: T,
-    what: &str,
-) -> Result<T, String> {
-    match arg_value(args, name) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| format!("{name} {v:?}: give {what}")),
-    }
-}
-
-/// What an evaluation command (`tiny-eval`, `tiny-transplant`) scores, from its command line:
-/// `--model DIR` (default: the committed dreamfx-tiny), `--clips N` (40), `--first K` (0: the
-/// reported block; another, e.g. 1000, to choose settings on without tuning on the reported
-/// one) and `--split held-out|train` (training captions: how much of a gap is held-out-ness).
+/// What an evaluation (`dreamfx tiny-eval`, `dreamfx tiny-transplant`) scores: the model
+/// directory, how many captions from which index (0: the reported block; another, e.g. 1000,
+/// to choose settings on without tuning on the reported one) and of which split (training
+/// captions: how much of a gap is held-out-ness).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalArgs {
     pub model: std::path::PathBuf,
@@ -52,26 +30,6 @@ pub struct EvalArgs {
 }
 
 impl EvalArgs {
-    pub fn parse(args: &[String]) -> Result<EvalArgs, String> {
-        let number = |name: &str, default: u64| parsed_arg(args, name, default, "a whole number");
-        let split = match arg_value(args, "--split").as_deref() {
-            None | Some("held-out") => world::Split::HeldOut,
-            Some("train") => world::Split::Train,
-            Some(other) => return Err(format!("--split {other:?}: use held-out or train")),
-        };
-        Ok(EvalArgs {
-            model: arg_value(args, "--model")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| {
-                    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                        .join("../models/dreamfx-tiny")
-                }),
-            clips: number("--clips", 40)?,
-            first: number("--first", 0)?,
-            split,
-        })
-    }
-
     /// The model to score, on the CPU with libtorch using every core.
     pub fn load_pipeline(&self) -> Result<WanPipeline, String> {
         tch::set_num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()) as i32);
@@ -107,7 +65,7 @@ pub fn clip_request(
 }
 
 /// The `k`-th evaluation clip of a split: one object (the checkers score the dominant one),
-/// world seeds from 1 000 000 on, so `tiny-eval` and the CI test score the same captions.
+/// world seeds from 1 000 000 on, so `dreamfx tiny-eval` and the CI test score the same captions.
 pub fn eval_spec(split: world::Split, k: u64) -> world::ClipSpec {
     let cfg = world::WorldConfig {
         split,
@@ -147,44 +105,4 @@ pub fn first_frame_image(frame: &[f32], height: usize, width: usize) -> tch::Ten
         .view([height as i64, width as i64, 3])
         .permute([2, 0, 1])
         .contiguous()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn parsed_arg_defaults_parses_and_names_a_bad_value() {
-        let a = args("--steps 30 --guidance x");
-        assert_eq!(parsed_arg(&a, "--steps", 20usize, "a whole number"), Ok(30));
-        assert_eq!(parsed_arg(&a, "--shift", 3.0f64, "a number"), Ok(3.0));
-        let err = parsed_arg(&a, "--guidance", 4.0f64, "a number").expect_err("x is no number");
-        assert_eq!(err, "--guidance \"x\": give a number");
-    }
-
-    #[test]
-    fn eval_args_defaults_values_and_refusals() {
-        let d = EvalArgs::parse(&[]).expect("defaults");
-        assert_eq!((d.clips, d.first, d.split), (40, 0, world::Split::HeldOut));
-        assert!(d.model.ends_with("models/dreamfx-tiny"), "{:?}", d.model);
-        let e = EvalArgs::parse(&args("--model /m --clips 120 --first 2000 --split train"))
-            .expect("values");
-        assert_eq!(
-            e,
-            EvalArgs {
-                model: "/m".into(),
-                clips: 120,
-                first: 2000,
-                split: world::Split::Train
-            }
-        );
-        for bad in ["--clips many", "--first -1", "--split test"] {
-            let err = EvalArgs::parse(&args(bad)).expect_err(bad);
-            assert!(err.contains(bad.split(' ').next().unwrap()), "{bad}: {err}");
-        }
-    }
 }

@@ -1,4 +1,4 @@
-//! `tiny-transplant`: a diagnostic for dreamfx-tiny's held-out shape gap. Is it the text
+//! `dreamfx tiny-transplant`: a diagnostic for dreamfx-tiny's held-out shape gap. Is it the text
 //! encoder's (a held-out caption's contextual rows are vectors the DiT never saw) or the DiT's?
 //!
 //! For each evaluation caption "a C S <motion> …" it builds a *composite* prompt embedding in
@@ -8,28 +8,22 @@
 //! train triple with C and the motion). It generates the clip from the caption's own embedding
 //! and from the composite (same seed, 20 steps, guidance 4) and scores both with the checkers.
 //! If the composite fixed the shapes, the encoder would be the culprit.
-//!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-transplant -- [--model DIR] [--clips N] [--first K] [--split held-out|train]`
-use std::process::ExitCode;
-
 use dreamfx_runtime::tiny::checkers::{score, ClipRef, Scores};
 use dreamfx_runtime::tiny::world::{caption, is_train, Colour, Shape};
 use dreamfx_runtime::tiny::{clip_request, eval_spec, video_pixels, EvalArgs};
 use tch::Tensor;
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tiny-transplant: {e}");
-            ExitCode::FAILURE
-        }
-    }
+use crate::tiny_eval::{clips_bar, EvalSet};
+use crate::Verbosity;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    set: EvalSet,
 }
 
-fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let eval = EvalArgs::parse(&args)?;
+pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
+    let eval = args.set.eval_args();
     let EvalArgs {
         clips,
         first,
@@ -47,7 +41,9 @@ fn run() -> Result<(), String> {
     };
 
     let (mut own_ok, mut composite_ok, mut composite_colour_ok) = (0u32, 0u32, 0u32);
+    let bar = clips_bar(clips, verbosity);
     for k in first..first + clips {
+        bar.inc(1);
         let spec = eval_spec(split, k);
         let text = caption(&spec);
         let object = &spec.objects[0];
@@ -56,14 +52,14 @@ fn run() -> Result<(), String> {
             .into_iter()
             .find(|&c| c != colour && is_train(c, shape, motion))
         else {
-            println!("{text:<64} skipped: no train caption with another colour");
+            bar.suspend(|| println!("{text:<64} skipped: no train caption with another colour"));
             continue;
         };
         let Some(other_shape) = Shape::ALL
             .into_iter()
             .find(|&s| s != shape && is_train(colour, s, motion))
         else {
-            println!("{text:<64} skipped: no train caption with another shape");
+            bar.suspend(|| println!("{text:<64} skipped: no train caption with another shape"));
             continue;
         };
         let mut recoloured = spec.clone();
@@ -98,14 +94,17 @@ fn run() -> Result<(), String> {
         composite_ok += transplanted.shape_ok as u32;
         composite_colour_ok += transplanted.colour_ok as u32;
         let verdict = |s: &Scores| if s.shape_ok { "ok " } else { "BAD" };
-        println!(
-            "{text:<64} shape: own {} composite {} (rows from \"{}\" and \"{}\")",
-            verdict(&own),
-            verdict(&transplanted),
-            other_colour.name(),
-            other_shape.name()
-        );
+        bar.suspend(|| {
+            println!(
+                "{text:<64} shape: own {} composite {} (rows from \"{}\" and \"{}\")",
+                verdict(&own),
+                verdict(&transplanted),
+                other_colour.name(),
+                other_shape.name()
+            )
+        });
     }
+    bar.finish_and_clear();
     let pct = |n: u32| 100.0 * n as f64 / clips as f64;
     println!();
     println!(

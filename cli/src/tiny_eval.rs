@@ -1,66 +1,114 @@
-//! `tiny-eval`: scores dreamfx-tiny on held-out captions (colour/shape/motion combinations it
-//! never saw in training) with the pixel-only checkers, measures image-to-video frame-0 PSNR,
-//! and times one 17×64×64 clip with 20 steps and guidance.
-//!
-//! `--from-truth S` asks each text-to-video clip not from noise but from its true clip's latents
-//! noised to strength `S` (video-to-video): how much of the schedule the model needs to decide
-//! what it draws (a diagnostic; the targets are scored without it).
-//! `--restart-sampling off|SIGMA_MAX,SIGMA_MIN,PASSES` overrides the model's restart sampling.
-//!
-//! `cargo run --release -p dreamfx-runtime --bin tiny-eval -- [--model DIR] [--clips N] [--first K] [--split held-out|train] [--steps N] [--guidance G] [--restart-sampling R] [--from-truth S [--from-other-shape]] [--text-only]`
+//! `dreamfx tiny-eval`: scores dreamfx-tiny on held-out captions (colour/shape/motion
+//! combinations it never saw in training) with the pixel-only checkers, measures image-to-video
+//! frame-0 PSNR, and times one 17×64×64 clip with 20 steps and guidance.
 use std::collections::BTreeMap;
-use std::process::ExitCode;
+use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::ValueEnum;
 use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef, Scores};
 use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
 use dreamfx_runtime::tiny::{
-    arg_value, clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels,
-    parsed_arg, video_pixels, EvalArgs,
+    clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, video_pixels,
+    EvalArgs,
 };
 use dreamfx_runtime::wan::pipeline::{decoded_frames, PipelineError, Request, WanPipeline};
 use dreamfx_runtime::wan::scheduler::RestartSampling;
+use indicatif::ProgressBar;
 use tch::Tensor;
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tiny-eval: {e}");
-            ExitCode::FAILURE
+use crate::{finite_in, progress_bar, Verbosity};
+
+/// Which captions an evaluation scores (shared by `dreamfx tiny-eval` and
+/// `dreamfx tiny-transplant`).
+#[derive(clap::Args)]
+pub struct EvalSet {
+    /// A model directory in the diffusers layout (default: the built-in dreamfx-tiny).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// How many captions.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    clips: u64,
+    /// The first caption's index: 0 is the reported block; choose settings on another (e.g.
+    /// 1000) so the reported one is not tuned on.
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// held-out captions, or train ones (how much of a gap is held-out-ness).
+    #[arg(long, value_enum, default_value_t = EvalSplit::HeldOut)]
+    split: EvalSplit,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalSplit {
+    HeldOut,
+    Train,
+}
+
+impl EvalSet {
+    pub fn eval_args(&self) -> EvalArgs {
+        EvalArgs {
+            model: self.model.clone().unwrap_or_else(crate::default_model),
+            clips: self.clips,
+            first: self.first,
+            split: match self.split {
+                EvalSplit::HeldOut => Split::HeldOut,
+                EvalSplit::Train => Split::Train,
+            },
         }
     }
 }
 
-fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let eval = EvalArgs::parse(&args)?;
+/// A bar over an evaluation's captions; result lines go through [`ProgressBar::suspend`] so
+/// they never tear the bar.
+pub fn clips_bar(clips: u64, verbosity: Verbosity) -> ProgressBar {
+    progress_bar(
+        clips,
+        "{bar:30} caption {pos}/{len}  {elapsed_precise}",
+        verbosity,
+    )
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    set: EvalSet,
+    /// Denoising steps.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    steps: u16,
+    /// Classifier-free guidance (1 = none).
+    #[arg(long, default_value_t = 4.0, value_parser = finite_in(0.0, 100.0))]
+    guidance: f64,
+    /// off, or SIGMA_MAX,SIGMA_MIN,PASSES (default: the model's, model_index.json).
+    #[arg(long, value_parser = RestartSampling::parse)]
+    restart_sampling: Option<RestartSampling>,
+    /// A diagnostic: each text-to-video clip starts not from noise but from its true clip's
+    /// latents noised to this strength (video-to-video): how much of the schedule the model
+    /// needs to decide what it draws.
+    #[arg(long, value_name = "S", value_parser = finite_in(0.0, 1.0))]
+    from_truth: Option<f64>,
+    /// With --from-truth: start from the true clip with the next shape instead (is a wrong
+    /// outline as sticky as a right one at that noise level?).
+    #[arg(long, requires = "from_truth")]
+    from_other_shape: bool,
+    /// Text-to-video only: no image-to-video clips (a quicker probe of a sampler change).
+    #[arg(long)]
+    text_only: bool,
+}
+
+pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
+    let eval = args.set.eval_args();
     let EvalArgs {
         clips,
         first,
         split,
         ..
     } = eval;
-    let steps: usize = parsed_arg(&args, "--steps", 20, "a whole number")?;
-    let guidance: f64 = parsed_arg(&args, "--guidance", 4.0, "a number")?;
-    let from_truth: Option<f64> = match arg_value(&args, "--from-truth") {
-        None => None,
-        Some(v) => match v.parse::<f64>() {
-            Ok(s) if (0.0..=1.0).contains(&s) => Some(s),
-            _ => return Err(format!("--from-truth {v:?}: give a strength 0 … 1")),
-        },
-    };
-    // With --from-truth: start from the true clip with the next shape instead (is a wrong
-    // outline as sticky as a right one at that noise level?).
-    let from_other_shape = args.iter().any(|a| a == "--from-other-shape");
-    if from_other_shape && from_truth.is_none() {
-        return Err("--from-other-shape goes with --from-truth S".into());
-    }
-    let restart_sampling = arg_value(&args, "--restart-sampling")
-        .map(|v| RestartSampling::parse(&v))
-        .transpose()?;
-    // Text-to-video only: no image-to-video clips (a quicker probe of a sampler change).
-    let text_only = args.iter().any(|a| a == "--text-only");
+    let steps = args.steps as usize;
+    let guidance = args.guidance;
+    let from_truth = args.from_truth;
+    let from_other_shape = args.from_other_shape;
+    let restart_sampling = args.restart_sampling;
+    let text_only = args.text_only;
     let pipe = eval.load_pipeline()?;
     let request = |prompt: String, seed: u64, first_frame: Option<Tensor>| Request {
         restart: restart_sampling,
@@ -99,7 +147,9 @@ fn run() -> Result<(), String> {
     let per_latent = pipe.vae.scale_factor_temporal() as usize;
     let [mut t2v_frames, mut i2v_frames, mut vae_frames] =
         [(); 3].map(|_| ShapePerLatentFrame::new(17, per_latent));
+    let bar = clips_bar(clips, verbosity);
     for k in first..first + clips {
+        bar.inc(1);
         let spec = eval_spec(split, k);
         let text = caption(&spec);
         let truth = render(&spec);
@@ -128,13 +178,15 @@ fn run() -> Result<(), String> {
         *confusion
             .entry((s.expected.shape, s.detected.shape))
             .or_default() += 1;
-        println!(
-            "{:<70} colour {} shape {} motion {}",
-            text,
-            if s.colour_ok { "ok " } else { "BAD" },
-            if s.shape_ok { "ok " } else { "BAD" },
-            if s.motion_ok { "ok " } else { "BAD" }
-        );
+        bar.suspend(|| {
+            println!(
+                "{:<70} colour {} shape {} motion {}",
+                text,
+                if s.colour_ok { "ok " } else { "BAD" },
+                if s.shape_ok { "ok " } else { "BAD" },
+                if s.motion_ok { "ok " } else { "BAD" }
+            )
+        });
         let through_vae = decoded_pixels(&pipe, &truth_latents);
         for (what, pixels, tally, frame_tally) in [
             ("true clip", &truth.frames, &mut truth_ok, None),
@@ -154,10 +206,12 @@ fn run() -> Result<(), String> {
                 *n += ok as u32;
             }
             if !s.all_ok() {
-                println!(
-                    "  its {what} reads as {:?} {:?} {:?}",
-                    s.detected.colour, s.detected.shape, s.detected.motion
-                );
+                bar.suspend(|| {
+                    println!(
+                        "  its {what} reads as {:?} {:?} {:?}",
+                        s.detected.colour, s.detected.shape, s.detected.motion
+                    )
+                });
             }
         }
         // Image-to-video from the true first frame (every other clip, to bound the time).
@@ -173,6 +227,7 @@ fn run() -> Result<(), String> {
             i2v_shape += s.shape_ok as u32;
         }
     }
+    bar.finish_and_clear();
     let pct = |n: u32, d: u64| 100.0 * n as f64 / d as f64;
     println!();
     let name = if split == Split::Train {
