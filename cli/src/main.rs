@@ -1,15 +1,18 @@
 //! `dreamfx`: the one command line of dreamfx (clap subcommands): `generate` (a clip from a
 //! prompt), `vocabulary` (what a model can read), `refine-report`, `tiny-eval`,
-//! `tiny-transplant` (quality reports) and `cache` (the running runtime's frame cache). The
-//! runtime process and `train-tiny` are still their own executables (ARCHITECTURE.md).
+//! `tiny-transplant` (quality reports), `cache` (the running runtime's frame cache), and
+//! `runtime`/`train`, which hand over to the runtime process and the trainer: those stay
+//! executables of their own (ARCHITECTURE.md).
 mod cache;
 mod generate;
 mod output;
 mod refine_report;
+mod sibling;
 mod tiny_eval;
 mod tiny_transplant;
 mod vocabulary;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,6 +57,20 @@ enum Command {
     /// Diagnoses dreamfx-tiny's held-out shape gap: each caption from its own prompt embedding
     /// and from one made of rows computed inside training captions.
     TinyTransplant(tiny_transplant::Args),
+    /// Runs the runtime process by hand or as a service (farm nodes): `dreamfx runtime
+    /// [--cache-mb N]`; the arguments go to the `dreamfx-runtime` beside this executable.
+    #[command(disable_help_flag = true)]
+    Runtime {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// Trains dreamfx-tiny: the arguments go to the `train-tiny` beside this executable
+    /// (`dreamfx train --help` lists them).
+    #[command(disable_help_flag = true)]
+    Train {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
     /// The frame cache of the running runtime (`status`, `clear`); never starts a runtime.
     Cache {
         #[command(subcommand)]
@@ -117,6 +134,8 @@ fn main() -> ExitCode {
         Command::TinyEval(args) => tiny_eval::run(args, verbosity),
         Command::TinyTransplant(args) => tiny_transplant::run(args, verbosity),
         Command::Cache { action } => cache::run(action),
+        Command::Runtime { args } => sibling::exec("dreamfx-runtime", &args),
+        Command::Train { args } => sibling::exec("train-tiny", &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -295,3 +295,18 @@ fn cache_status_and_clear_talk_to_the_running_runtime() {
         "the cache is empty"
     );
 }
+
+#[test]
+fn runtime_and_train_hand_over_to_the_executables_beside_dreamfx() {
+    for (sub, usage) in [
+        ("runtime", "usage: dreamfx-runtime"),
+        ("train", "usage: train-tiny"),
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dreamfx"))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success() && out.contains(usage), "{sub}: {out}");
+    }
+}
