@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use dreamfx_runtime::refine::metrics;
+use dreamfx_runtime::refine::{metrics, profile};
 use dreamfx_runtime::refine::{refine_with, RefineParams, Tuning};
 use dreamfx_runtime::testclips::{ClipSpec, TestClip};
 use tch::{Kind, Tensor};
@@ -60,6 +60,10 @@ pub struct Args {
     /// Leave out the ffmpeg row.
     #[arg(long)]
     no_ffmpeg: bool,
+    /// Also print where Temporal Refine's time goes: per-stage totals, ms per frame and shares
+    /// (timers inside `refine`, off otherwise).
+    #[arg(long)]
+    profile: bool,
 }
 
 /// The `Tuning` knobs `--set` may change.
@@ -175,6 +179,8 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
             "{bar:30} refining frame {pos}/{len}  {elapsed_precise}",
             verbosity,
         );
+        profile::enable(args.profile);
+        profile::reset();
         let t0 = Instant::now();
         let refined: Vec<Tensor> = (0..n)
             .map(|t| {
@@ -192,13 +198,18 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
                 frame
             })
             .collect::<Result<_, _>>()?;
-        let fps = n as f64 / t0.elapsed().as_secs_f64();
+        let wall = t0.elapsed().as_secs_f64();
+        profile::enable(false);
+        let fps = n as f64 / wall;
         bar.finish_and_clear();
         row(
             "Temporal Refine",
             metrics::figures(&refined, &clip),
             Some(fps),
         );
+        if args.profile {
+            print_profile(wall, n);
+        }
 
         let name = "ffmpeg deflicker=mode=am:size=15,hqdn3d";
         if !args.no_ffmpeg {
@@ -310,6 +321,29 @@ fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tens
         })
         .collect();
     Some(Ok(res))
+}
+
+/// The per-stage table of `--profile` for one clip: `wall` seconds over `n` refined frames.
+fn print_profile(wall: f64, n: usize) {
+    println!("  Temporal Refine profile ({n} frames, {wall:.2} s):");
+    println!(
+        "  {:<14} {:>9} {:>10} {:>7}",
+        "stage", "total s", "ms/frame", "share"
+    );
+    let line = |name: &str, s: f64| {
+        println!(
+            "  {name:<14} {s:>9.3} {:>10.1} {:>6.1}%",
+            1000.0 * s / n as f64,
+            100.0 * s / wall
+        )
+    };
+    let mut timed = 0.0;
+    for (stage, d) in profile::totals() {
+        let s = d.as_secs_f64();
+        timed += s;
+        line(stage.name(), s);
+    }
+    line("(untimed)", (wall - timed).max(0.0));
 }
 
 fn row(name: &str, f: (f64, f64, f64), fps: Option<f64>) {

@@ -231,7 +231,7 @@ pub const TEMPORAL_REFINE: EffectSpec = EffectSpec {
     id: "dreamfx.TemporalRefine",
     version_major: 1,
     version_minor: 0,
-    algorithm_version: 1,
+    algorithm_version: 2,
     label: "Temporal Refine",
     description: "Removes flicker and micro-jitter and sharpens, using neighbouring frames: \
                   optical flow aligns each neighbour to the frame, occluded pixels are rejected \

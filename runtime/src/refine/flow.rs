@@ -4,6 +4,7 @@
 //! change between the two frames (global or smooth local gain) does not look like motion.
 
 use super::ops::{blur, down2, gradients, in_frame, resize_flow, warp};
+use super::profile::{time, Stage};
 use tch::{Kind, Tensor};
 
 #[derive(Clone, Debug)]
@@ -31,8 +32,8 @@ impl Default for FlowConfig {
         FlowConfig {
             min_size: 20,
             max_levels: 6,
-            iters_coarse: 4,
-            iters_fine: 3,
+            iters_coarse: 2,
+            iters_fine: 1,
             window_sigma: 2.5,
             lambda: 0.02,
             norm_sigma: 4.0,
@@ -51,81 +52,99 @@ pub fn normalise(y: &Tensor, cfg: &FlowConfig) -> Tensor {
     d / (v + 2e-4).sqrt()
 }
 
-/// Estimates, for every pair p, the flow `[P, 2, h, w]` with refs[p](x) ≈ tgts[p](x + flow(x)).
-/// `refs`, `tgts`: `[P, 1, h, w]` luminance. `on_level(level_done, levels)` is called after each
-/// pyramid level and may return false to stop (then `None` is returned).
+/// Estimates, for every pair `(a, b)` of `pairs`, the flow `[P, 2, h, w]` with
+/// frames[a](x) ≈ frames[b](x + flow(x)). `frames`: `[N, 1, h, w]` luminance. Each frame's
+/// pyramid is built and normalised once, however many pairs it is part of.
+/// `on_level(level_done, levels)` is called after each pyramid level and may return false to
+/// stop (then `None` is returned).
 pub fn estimate(
-    refs: &Tensor,
-    tgts: &Tensor,
+    frames: &Tensor,
+    pairs: &[(usize, usize)],
     cfg: &FlowConfig,
     on_level: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Option<Tensor> {
+    // Normalised luminance pyramids of all frames, finest first.
+    let pyr = time(Stage::Pyramids, || {
+        let mut levels = vec![frames.shallow_clone()];
+        while levels.len() < cfg.max_levels {
+            let s = levels.last().unwrap().size();
+            if (s[2].min(s[3]) + 1) / 2 < cfg.min_size {
+                break;
+            }
+            let d = down2(levels.last().unwrap());
+            levels.push(d);
+        }
+        levels
+            .iter()
+            .map(|y| {
+                let n = normalise(y, cfg);
+                let (gx, gy) = gradients(&n);
+                (n, gx, gy)
+            })
+            .collect::<Vec<_>>()
+    });
     // On CPU, a few pairs at a time keep the working set in cache (2–3× faster than one big
     // batch); on a GPU one batch is best. The pairs are independent, so the result is the same.
-    let s = refs.size();
-    let chunk = if refs.device() == tch::Device::Cpu {
+    let s = frames.size();
+    let p = pairs.len() as i64;
+    let chunk = if frames.device() == tch::Device::Cpu {
         (800_000 / (5 * s[2] * s[3])).max(1)
     } else {
-        s[0]
+        p
     };
-    let chunks = (s[0] + chunk - 1) / chunk;
+    let chunks = (p + chunk - 1) / chunk;
     let mut out = Vec::new();
     for i in 0..chunks {
         let start = i * chunk;
-        let len = chunk.min(s[0] - start);
+        let len = chunk.min(p - start);
+        let sel = &pairs[start as usize..(start + len) as usize];
+        let idx = |f: fn(&(usize, usize)) -> usize| {
+            Tensor::from_slice(&sel.iter().map(|q| f(q) as i64).collect::<Vec<_>>())
+                .to_device(frames.device())
+        };
+        let (ia, ib) = (idx(|q| q.0), idx(|q| q.1));
         let mut cb = |done: usize, levels: usize| {
             on_level(i as usize * levels + done, chunks as usize * levels)
         };
-        out.push(estimate_batch(
-            &refs.narrow(0, start, len),
-            &tgts.narrow(0, start, len),
-            cfg,
-            &mut cb,
-        )?);
+        out.push(estimate_batch(&pyr, &ia, &ib, cfg, &mut cb)?);
     }
     Some(Tensor::cat(&out, 0))
 }
 
+/// Coarse-to-fine LK for the pairs (ia[p], ib[p]) of the normalised pyramid `pyr`
+/// (finest first; each level (image, d/dx, d/dy) of all frames).
 fn estimate_batch(
-    refs: &Tensor,
-    tgts: &Tensor,
+    pyr: &[(Tensor, Tensor, Tensor)],
+    ia: &Tensor,
+    ib: &Tensor,
     cfg: &FlowConfig,
     on_level: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Option<Tensor> {
-    // Luminance pyramids, finest first.
-    let mut pr = vec![refs.shallow_clone()];
-    let mut pt = vec![tgts.shallow_clone()];
-    while pr.len() < cfg.max_levels {
-        let s = pr.last().unwrap().size();
-        if (s[2].min(s[3]) + 1) / 2 < cfg.min_size {
-            break;
-        }
-        let r = down2(pr.last().unwrap());
-        let t = down2(pt.last().unwrap());
-        pr.push(r);
-        pt.push(t);
-    }
-    let levels = pr.len();
+    let levels = pyr.len();
     let mut flow: Option<Tensor> = None;
     for (done, l) in (0..levels).rev().enumerate() {
-        let r = normalise(&pr[l], cfg);
-        let t = normalise(&pt[l], cfg);
-        let s = r.size();
-        let (h, w) = (s[2], s[3]);
-        let mut f = match flow.take() {
-            None => Tensor::zeros([s[0], 2, h, w], (Kind::Float, r.device())),
-            Some(f) => resize_flow(&f, h, w),
-        };
-        let (rx, ry) = gradients(&r);
         let iters = if l == 0 {
             cfg.iters_fine
         } else {
             cfg.iters_coarse
         };
-        for _ in 0..iters {
-            f = lk_step(&r, &rx, &ry, &t, &f, cfg);
-        }
-        flow = Some(f);
+        flow = Some(time(Stage::Flow, || {
+            let (yn, gx, gy) = &pyr[l];
+            let r = yn.index_select(0, ia);
+            let rx = gx.index_select(0, ia);
+            let ry = gy.index_select(0, ia);
+            let t = yn.index_select(0, ib);
+            let s = r.size();
+            let (h, w) = (s[2], s[3]);
+            let mut f = match flow.take() {
+                None => Tensor::zeros([s[0], 2, h, w], (Kind::Float, r.device())),
+                Some(f) => resize_flow(&f, h, w),
+            };
+            for _ in 0..iters {
+                f = lk_step(&r, &rx, &ry, &t, &f, cfg);
+            }
+            f
+        }));
         if !on_level(done + 1, levels) {
             return None;
         }

@@ -20,10 +20,12 @@
 pub mod flow;
 pub mod metrics;
 pub mod ops;
+pub mod profile;
 #[cfg(test)]
 mod tests;
 
 use ops::{blur, box3, down, in_frame, luma, resize, resize_flow, warp};
+use profile::{time, Stage};
 use tch::{Kind, Tensor};
 
 /// What [`refine`] returns.
@@ -149,16 +151,18 @@ pub fn refine_with(
     if !should_continue(0.0) {
         return Err(RefineError::Cancelled);
     }
-    let c_frame = frames[centre].to_kind(Kind::Float);
+    let c_frame = time(Stage::Transfer, || frames[centre].to_kind(Kind::Float));
     if params.output == RefineOutput::Refined && params.strength <= 0.0 {
         return Ok(c_frame.copy());
     }
     let lo = centre.saturating_sub(params.radius);
     let hi = (centre + params.radius).min(frames.len() - 1);
-    let window: Vec<Tensor> = frames[lo..=hi]
-        .iter()
-        .map(|f| f.to_kind(Kind::Float))
-        .collect();
+    let window: Vec<Tensor> = time(Stage::Transfer, || {
+        frames[lo..=hi]
+            .iter()
+            .map(|f| f.to_kind(Kind::Float))
+            .collect()
+    });
     let offsets: Vec<i64> = (lo..=hi).map(|i| i as i64 - centre as i64).collect();
     let out = Core {
         window: &window,
@@ -168,11 +172,13 @@ pub fn refine_with(
         tuning,
     }
     .run(should_continue)?;
-    let alpha = match params.output {
-        RefineOutput::Refined => c_frame.narrow(0, 3, 1),
-        _ => c_frame.narrow(0, 3, 1).ones_like(),
-    };
-    Ok(Tensor::cat(&[out, alpha], 0))
+    Ok(time(Stage::Transfer, || {
+        let alpha = match params.output {
+            RefineOutput::Refined => c_frame.narrow(0, 3, 1),
+            _ => c_frame.narrow(0, 3, 1).ones_like(),
+        };
+        Tensor::cat(&[out, alpha], 0)
+    }))
 }
 
 fn validate(frames: &[Tensor], centre: usize, params: &RefineParams) -> Result<(), RefineError> {
@@ -270,23 +276,28 @@ impl Core<'_> {
         while ww / fdown > tu.flow_max_width {
             fdown *= 2;
         }
-        let xs_all = Tensor::cat(
-            &rgb.iter()
-                .map(|f| down(&f.unsqueeze(0), fdown))
-                .collect::<Vec<_>>(),
-            0,
-        ); // [N,3,h,w]
+        let (xs_all, ys_all) = time(Stage::Pyramids, || {
+            let xs = Tensor::cat(
+                &rgb.iter()
+                    .map(|f| down(&f.unsqueeze(0), fdown))
+                    .collect::<Vec<_>>(),
+                0,
+            ); // [N,3,h,w]
+            let ys = luma(&xs);
+            (xs, ys)
+        });
         let ssz = xs_all.size();
         let (h, w) = (ssz[2], ssz[3]);
-        let ys_all = luma(&xs_all);
         let nb_idx = Tensor::from_slice(&nb.iter().map(|&i| i as i64).collect::<Vec<_>>())
             .to_device(xs_all.device());
-        let y_c = ys_all.narrow(0, c as i64, 1).expand([k, 1, h, w], false);
-        let y_nb = ys_all.index_select(0, &nb_idx);
-        let refs = Tensor::cat(&[&y_c, &y_nb], 0);
-        let tgts = Tensor::cat(&[&y_nb, &y_c], 0);
+        // Pairs centre → neighbour, then neighbour → centre.
+        let pairs: Vec<(usize, usize)> = nb
+            .iter()
+            .map(|&i| (c, i))
+            .chain(nb.iter().map(|&i| (i, c)))
+            .collect();
         let mut cancelled = false;
-        let flows = flow::estimate(&refs, &tgts, &tu.flow, &mut |done, levels| {
+        let flows = flow::estimate(&ys_all, &pairs, &tu.flow, &mut |done, levels| {
             let ok = should_continue(0.05 + 0.55 * done as f32 / levels as f32);
             cancelled |= !ok;
             ok
@@ -309,20 +320,22 @@ impl Core<'_> {
         }
 
         // 2. Geometric confidence: forward–backward consistency and staying inside the frame.
-        let back = warp(&fb, &ff);
-        let e2 = (&ff + &back).square().sum_dim_intlist(1, true, Kind::Float);
-        let tol2 = (ff.square().sum_dim_intlist(1, true, Kind::Float)
-            + back.square().sum_dim_intlist(1, true, Kind::Float))
-            * tu.fb_rel
-            + tu.fb_tol * tu.fb_tol;
-        let conf_nb = (-e2 / (tol2 * 2.0)).exp() * in_frame(&ff); // [K,1,h,w]
+        let conf_nb = time(Stage::Consistency, || {
+            let back = warp(&fb, &ff);
+            let e2 = (&ff + &back).square().sum_dim_intlist(1, true, Kind::Float);
+            let tol2 = (ff.square().sum_dim_intlist(1, true, Kind::Float)
+                + back.square().sum_dim_intlist(1, true, Kind::Float))
+                * tu.fb_rel
+                + tu.fb_tol * tu.fb_tol;
+            (-e2 / (tol2 * 2.0)).exp() * in_frame(&ff) // [K,1,h,w]
+        });
         if !should_continue(0.65) {
             return Err(RefineError::Cancelled);
         }
 
         // Aligned frames at the working resolution, in window order.
         let xs_nb = xs_all.index_select(0, &nb_idx);
-        let warped_nb = warp(&xs_nb, &ff);
+        let warped_nb = time(Stage::Warps, || warp(&xs_nb, &ff));
         let ones = Tensor::ones([1, 1, h, w], (Kind::Float, xs_all.device()));
         let mut al = Vec::with_capacity(n);
         let mut ml = Vec::with_capacity(n);
@@ -340,28 +353,31 @@ impl Core<'_> {
         let mask_s = Tensor::cat(&ml, 0); // [N,1,h,w]
 
         // 3. Brightness: low-frequency colour averaged over the window at low resolution.
-        let gd = tu.gain_down.max(1);
-        let am = down(&(&aligned_s * &mask_s), gd);
-        let mm = down(&mask_s, gd);
-        let lsz = mm.size();
-        let sigma_l = (tu.gain_sigma_frac * lsz[2].min(lsz[3]) as f64).max(0.5);
-        let am = blur(&am, sigma_l);
-        let mm = blur(&mm, sigma_l);
-        let lp = &am / (&mm + 1e-4); // per-frame low-pass [N,3,hl,wl]
-        let gw = weights_tensor(
-            &temporal_weights(self.offsets, self.params.radius, tu.gain_temporal_sigma),
-            &mm,
-        );
-        let sw = &mm * &gw;
-        let lavg = (&lp * &sw).sum_dim_intlist(0, true, Kind::Float)
-            / (sw.sum_dim_intlist(0, true, Kind::Float) + 1e-6);
-        let ratio_l = (lavg / (lp + 1e-3)).clamp(0.5, 2.0);
-        let ratio_s = resize(&ratio_l, h, w); // [N,3,h,w]
+        let ratio_s = time(Stage::Brightness, || {
+            let gd = tu.gain_down.max(1);
+            let am = down(&(&aligned_s * &mask_s), gd);
+            let mm = down(&mask_s, gd);
+            let lsz = mm.size();
+            let sigma_l = (tu.gain_sigma_frac * lsz[2].min(lsz[3]) as f64).max(0.5);
+            let am = blur(&am, sigma_l);
+            let mm = blur(&mm, sigma_l);
+            let lp = &am / (&mm + 1e-4); // per-frame low-pass [N,3,hl,wl]
+            let gw = weights_tensor(
+                &temporal_weights(self.offsets, self.params.radius, tu.gain_temporal_sigma),
+                &mm,
+            );
+            let sw = &mm * &gw;
+            let lavg = (&lp * &sw).sum_dim_intlist(0, true, Kind::Float)
+                / (sw.sum_dim_intlist(0, true, Kind::Float) + 1e-6);
+            let ratio_l = (lavg / (lp + 1e-3)).clamp(0.5, 2.0);
+            resize(&ratio_l, h, w) // [N,3,h,w]
+        });
         if !should_continue(0.72) {
             return Err(RefineError::Cancelled);
         }
 
         // Photometric check after brightness correction, relative to the noise level.
+        let blend_t0 = profile::start();
         let corr = &aligned_s * &ratio_s;
         let yc = luma(&corr);
         let d2 = box3(&(&yc - yc.narrow(0, c as i64, 1)).square()); // [N,1,h,w]
@@ -395,21 +411,30 @@ impl Core<'_> {
         }
         let mult_s = &wgt * &ratio_s; // [N,3,h,w]
         let wsum = resize(&wgt.sum_dim_intlist(0, true, Kind::Float), hh, ww); // [1,1,H,W]
+        profile::stop(Stage::Blend, blend_t0);
         if !should_continue(0.75) {
             return Err(RefineError::Cancelled);
         }
         // Full resolution, one neighbour at a time (keeps the working set small).
-        let mut acc = centre_rgb.unsqueeze(0) * resize(&mult_s.narrow(0, c as i64, 1), hh, ww);
+        let mut acc = time(Stage::Blend, || {
+            centre_rgb.unsqueeze(0) * resize(&mult_s.narrow(0, c as i64, 1), hh, ww)
+        });
         for (j, &i) in nb.iter().enumerate() {
-            let f = resize_flow(&ff.narrow(0, j as i64, 1), hh, ww);
-            let warped = warp(&rgb[i].unsqueeze(0), &f);
-            acc += warped * resize(&mult_s.narrow(0, i as i64, 1), hh, ww);
+            let warped = time(Stage::Warps, || {
+                let f = resize_flow(&ff.narrow(0, j as i64, 1), hh, ww);
+                warp(&rgb[i].unsqueeze(0), &f)
+            });
+            time(Stage::Blend, || {
+                let _ = acc.addcmul_(&warped, &resize(&mult_s.narrow(0, i as i64, 1), hh, ww));
+            });
             if !should_continue(0.75 + 0.2 * (j + 1) as f32 / nb.len() as f32) {
                 return Err(RefineError::Cancelled);
             }
         }
-        let r = acc / (wsum + 1e-6);
-        let r = self.sharpen(&r).squeeze_dim(0);
+        let r = time(Stage::Blend, || {
+            let r = acc / (wsum + 1e-6);
+            self.sharpen(&r).squeeze_dim(0)
+        });
         if !should_continue(1.0) {
             return Err(RefineError::Cancelled);
         }

@@ -34,7 +34,9 @@ fn filter1d(x: &Tensor, k: &[f32], horizontal: bool) -> Tensor {
     let xp = x.replication_pad2d(pad);
     let mut acc = xp.narrow(dim, 0, len) * k[0] as f64;
     for (i, &w) in k.iter().enumerate().skip(1) {
-        acc += xp.narrow(dim, i as i64, len) * w as f64;
+        // Fused multiply-add in place: one pass, no temporary.
+        let w = Tensor::from(w).to_device(x.device());
+        let _ = acc.addcmul_(&xp.narrow(dim, i as i64, len), &w);
     }
     acc
 }
