@@ -40,7 +40,7 @@ export RUSTFLAGS="-C link-arg=-Wl,--allow-shlib-undefined"
 export CARGO_TARGET_DIR="$work/target"
 # --no-as-needed keeps libtorch_cuda (only static initialisers use it: without it libtorch sees
 # no GPU).
-cargo rustc --release -p dreamfx-runtime --bin train-tiny -- \
+cargo rustc --release -p dreamfx-tiny --bin train-tiny -- \
   -C link-arg=-Wl,--no-as-needed -C link-arg=-L"$LIBTORCH/lib" \
   -C link-arg=-ltorch_cuda -C link-arg=-lc10_cuda
 cp "$CARGO_TARGET_DIR/release/train-tiny" "$work/train-tiny"

@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/third_party/pyref"
-req="$root/runtime/fixtures/wan/requirements.txt"
+req="$root/diffusion/fixtures/wan/requirements.txt"
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import diffusers, transformers, torch" 2>/dev/null; then
   echo "reference environment ready in $venv"
   exit 0

@@ -4,7 +4,7 @@
 //! libraries it needs (found through its `$ORIGIN` rpath).
 use std::path::{Path, PathBuf};
 
-use dreamfx_protocol::effects;
+use dreamfx_effects as effects;
 
 pub const BUNDLE_NAME: &str = "dreamfx.ofx.bundle";
 pub const ARCH_DIR: &str = "Linux-x86-64";

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::ValueEnum;
-use dreamfx_runtime::wan::pipeline::{Request, WanPipeline};
-use dreamfx_runtime::wan::scheduler::{RestartSampling, SchedulerConfig};
+use dreamfx_diffusion::pipelines::wan::{Request, WanPipeline};
+use dreamfx_diffusion::schedulers::{RestartSampling, SchedulerConfig};
 use tch::{Device, Tensor};
 
 use crate::finite_in;

@@ -88,13 +88,7 @@ pub enum Verbosity {
 
 /// The built-in model, from the checkout or beside the executable.
 pub fn default_model() -> PathBuf {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|e| Some(e.parent()?.join("models/dreamfx-tiny")));
-    match beside {
-        Some(p) if p.is_dir() => p,
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/dreamfx-tiny"),
-    }
+    dreamfx_tiny::builtin_model_dir()
 }
 
 /// A parser for a finite number in [lo, hi]: NaN, infinities and absurd values are refused

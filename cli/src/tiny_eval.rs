@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::ValueEnum;
-use dreamfx_runtime::tiny::checkers::{frame0_psnr, score, ClipRef, Scores};
-use dreamfx_runtime::tiny::world::{caption, render, Shape, Split};
-use dreamfx_runtime::tiny::{
+use dreamfx_diffusion::pipelines::wan::{decoded_frames, PipelineError, Request, WanPipeline};
+use dreamfx_diffusion::schedulers::RestartSampling;
+use dreamfx_tiny::checkers::{frame0_psnr, score, ClipRef, Scores};
+use dreamfx_tiny::world::{caption, render, Shape, Split};
+use dreamfx_tiny::{
     clip_request, clip_tensor, eval_spec, first_frame_image, generate_pixels, video_pixels,
     EvalArgs,
 };
-use dreamfx_runtime::wan::pipeline::{decoded_frames, PipelineError, Request, WanPipeline};
-use dreamfx_runtime::wan::scheduler::RestartSampling;
 use indicatif::ProgressBar;
 use tch::Tensor;
 

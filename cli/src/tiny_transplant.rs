@@ -8,9 +8,9 @@
 //! train triple with C and the motion). It generates the clip from the caption's own embedding
 //! and from the composite (same seed, 20 steps, guidance 4) and scores both with the checkers.
 //! If the composite fixed the shapes, the encoder would be the culprit.
-use dreamfx_runtime::tiny::checkers::{score, ClipRef, Scores};
-use dreamfx_runtime::tiny::world::{caption, is_train, Colour, Shape};
-use dreamfx_runtime::tiny::{clip_request, eval_spec, video_pixels, EvalArgs};
+use dreamfx_tiny::checkers::{score, ClipRef, Scores};
+use dreamfx_tiny::world::{caption, is_train, Colour, Shape};
+use dreamfx_tiny::{clip_request, eval_spec, video_pixels, EvalArgs};
 use tch::Tensor;
 
 use crate::tiny_eval::{clips_bar, EvalSet};

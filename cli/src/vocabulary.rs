@@ -1,7 +1,7 @@
 //! `dreamfx vocabulary`: what a model can read, so a user knows which words do something.
 use std::path::Path;
 
-use dreamfx_runtime::wan::text_encoder::PromptTokenizer;
+use dreamfx_diffusion::text::umt5::PromptTokenizer;
 
 pub fn run(model: &Path) -> Result<(), String> {
     let tokenizer = PromptTokenizer::load(&model.join("tokenizer")).map_err(|e| e.to_string())?;

@@ -23,7 +23,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/fixtures/wan")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../diffusion/fixtures/wan")
 }
 
 #[test]

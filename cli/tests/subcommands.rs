@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use dreamfx_effects::TEMPORAL_REFINE;
 use dreamfx_protocol::client::{Connection, InputFrame, RenderHooks, RuntimeLocation};
-use dreamfx_protocol::effects::TEMPORAL_REFINE;
 use dreamfx_protocol::job::{Job, ParamValue};
 use dreamfx_protocol::paths;
 
@@ -142,7 +142,7 @@ fn refine_report_prints_its_table() {
 #[test]
 fn tiny_eval_scores_a_few_captions() {
     // Two steps without guidance or restart passes: the command's path, not the model's
-    // quality (runtime/tests/tiny_model.rs holds the model to its bar).
+    // quality (tiny/tests/tiny_model.rs holds the model to its bar).
     let o = dreamfx(&[
         "tiny-eval",
         "--clips",
@@ -269,6 +269,7 @@ fn cache_status_and_clear_talk_to_the_running_runtime() {
         height: h,
         inputs: vec![],
         centre: 1,
+        position: None,
     };
     conn.render(&job, &inputs, &mut NoHooks).expect("render");
 

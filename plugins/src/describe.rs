@@ -1,8 +1,8 @@
 //! Turns an effect's declarative description into OFX descriptors.
+use dreamfx_effects::{Context, EffectSpec, ParamKind, GROUPING};
 use dreamfx_host_adapter::effect::Effect;
 use dreamfx_host_adapter::sys::*;
 use dreamfx_host_adapter::Error;
-use dreamfx_protocol::effects::{Context, EffectSpec, ParamKind, GROUPING};
 
 pub fn context_name(c: Context) -> &'static std::ffi::CStr {
     match c {

@@ -7,9 +7,9 @@ mod temporal_refine;
 
 use std::ffi::{c_char, c_int, c_void};
 
+use dreamfx_effects::TEMPORAL_REFINE;
 use dreamfx_host_adapter::sys::{self, OfxHost, OfxPlugin, OfxPropertySetHandle};
 use dreamfx_host_adapter::{dispatch, host};
-use dreamfx_protocol::effects::TEMPORAL_REFINE;
 
 struct PluginTable([OfxPlugin; 1]);
 // SAFETY: the table is immutable; its pointers are to static strings and functions.

@@ -413,6 +413,110 @@ impl Connection {
         }
     }
 
+    /// Asks the runtime to make `job` (a whole generated clip, for "Generate now") and returns
+    /// once it is queued or already cached, without waiting for it.
+    pub fn prepare(&mut self, job: &Job, inputs: &[InputFrame<'_>]) -> Result<(), ClientError> {
+        let mut job = job.clone();
+        job.inputs = inputs
+            .iter()
+            .map(|f| content_hash(f.width, f.height, f.pixels))
+            .collect();
+        let request = self.next_request;
+        self.next_request += 1;
+        let mut msg = ClientMsg::Prepare {
+            request,
+            job: job.clone(),
+            inputs: vec![],
+            new_segment: None,
+        };
+        self.channel.send(&msg, &[])?;
+        let asked = Instant::now();
+        loop {
+            let Some((answer, mut fds)) = self.channel.recv::<ServerMsg>(Some(POLL))? else {
+                if asked.elapsed() > self.deadline {
+                    return Err(self.not_answering(asked.elapsed()));
+                }
+                continue;
+            };
+            match answer {
+                ServerMsg::Queued { request: r } if r == request => return Ok(()),
+                ServerMsg::FrameReady {
+                    request: r,
+                    new_segment,
+                    ..
+                } if r == request => {
+                    // Already made. Map the segment so the runtime's bookkeeping of what this
+                    // connection holds stays true.
+                    if let Some(info) = new_segment {
+                        if let Some(fd) = fds.pop() {
+                            self.map_segment(Segment::from_fd(info.id, fd, info.len)?)?;
+                        }
+                    }
+                    return Ok(());
+                }
+                ServerMsg::NeedInputs { request: r } if r == request => {
+                    let (refs, new_segment) = self.upload(inputs)?;
+                    let fds: Vec<_> = new_segment
+                        .map(|_| self.upload.as_ref().unwrap().fd().as_raw_fd())
+                        .into_iter()
+                        .collect();
+                    msg = ClientMsg::Prepare {
+                        request,
+                        job: job.clone(),
+                        inputs: refs,
+                        new_segment,
+                    };
+                    self.channel.send(&msg, &fds)?;
+                }
+                ServerMsg::Failed {
+                    request: r,
+                    message,
+                } if r == request => return Err(ClientError::RenderFailed(message)),
+                ServerMsg::ProtocolError { message } => return Err(ClientError::Protocol(message)),
+                _ => {}
+            }
+        }
+    }
+
+    /// For each of `texts`, what `model` (empty: the built-in model) cannot read: "" when it
+    /// reads every word.
+    pub fn check_prompt(
+        &mut self,
+        model: &str,
+        texts: &[&str],
+    ) -> Result<Vec<String>, ClientError> {
+        let request = self.next_request;
+        self.next_request += 1;
+        self.channel.send(
+            &ClientMsg::CheckPrompt {
+                request,
+                model: model.into(),
+                texts: texts.iter().map(|t| t.to_string()).collect(),
+            },
+            &[],
+        )?;
+        let asked = Instant::now();
+        loop {
+            match self.channel.recv::<ServerMsg>(Some(self.deadline))? {
+                Some((ServerMsg::PromptChecked { request: r, notes }, _)) if r == request => {
+                    return Ok(notes)
+                }
+                Some((
+                    ServerMsg::Failed {
+                        request: r,
+                        message,
+                    },
+                    _,
+                )) if r == request => return Err(ClientError::RenderFailed(message)),
+                Some((ServerMsg::ProtocolError { message }, _)) => {
+                    return Err(ClientError::Protocol(message))
+                }
+                Some(_) => continue,
+                None => return Err(self.not_answering(asked.elapsed())),
+            }
+        }
+    }
+
     pub fn purge_cache(&mut self) -> Result<(), ClientError> {
         self.channel.send(&ClientMsg::PurgeCache, &[])?;
         Ok(())

@@ -10,6 +10,10 @@ pub enum ParamValue {
     Bool(bool),
     Choice(u32),
     Text(String),
+    /// An animatable parameter of a generator sampled at every host frame of the clip (the
+    /// first value at the clip's first frame): keyframes shape the whole clip, so the whole
+    /// curve is part of the job.
+    Curve(Vec<f64>),
 }
 
 impl ParamValue {
@@ -42,6 +46,19 @@ pub struct Job {
     pub inputs: Vec<[u8; 32]>,
     /// Index into `inputs` of the frame being rendered, for temporal effects.
     pub centre: u32,
+    /// Where in a generated clip the frame lies, for generators (None for filters).
+    pub position: Option<ClipPosition>,
+}
+
+/// A generator's frame in host time: the runtime maps it onto the model's own frame rate.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ClipPosition {
+    /// Host frames since the clip's first frame (fractional for fields or retimes).
+    pub frame: f64,
+    /// Host frames per second.
+    pub rate: f64,
+    /// The output's pixel aspect ratio (width of a pixel / its height).
+    pub pixel_aspect: f64,
 }
 
 impl Job {
@@ -116,6 +133,7 @@ mod tests {
             height: 4,
             inputs: vec![[1; 32], [2; 32]],
             centre: 0,
+            position: None,
         }
     }
     fn cpu() -> EngineIdentity {

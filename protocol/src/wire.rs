@@ -40,8 +40,23 @@ pub enum ClientMsg {
         inputs: Vec<FrameRef>,
         new_segment: Option<SegmentInfo>,
     },
+    /// Like `Render`, but the runtime only makes and caches the result ("Generate now"): it
+    /// answers `Queued` (or `FrameReady` when cached, `NeedInputs`, `Failed`) and carries on
+    /// when this client goes away.
+    Prepare {
+        request: u64,
+        job: Job,
+        inputs: Vec<FrameRef>,
+        new_segment: Option<SegmentInfo>,
+    },
     Cancel {
         request: u64,
+    },
+    /// Which words of each text `model` cannot read (empty model: the built-in one).
+    CheckPrompt {
+        request: u64,
+        model: String,
+        texts: Vec<String>,
     },
     /// The client unmapped a runtime segment; send its fd again if it is needed later.
     ForgetSegment {
@@ -82,6 +97,15 @@ pub enum ServerMsg {
         request: u64,
         message: String,
     },
+    /// A `Prepare` is queued: the runtime will make it whether or not anyone waits.
+    Queued {
+        request: u64,
+    },
+    /// For each text of a `CheckPrompt`, what the model cannot read ("" when it reads it all).
+    PromptChecked {
+        request: u64,
+        notes: Vec<String>,
+    },
     Status(RuntimeStatus),
     /// The peer sent something this side cannot accept; the connection closes after this.
     ProtocolError {
@@ -98,6 +122,8 @@ pub struct RuntimeStatus {
     pub jobs_run: u64,
     pub jobs_cancelled: u64,
     pub cache_hits: u64,
+    /// Generated-clip segments this runtime made (not found in memory or on disk).
+    pub segments_generated: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]

@@ -45,6 +45,7 @@ fn seeds() -> Vec<Vec<u8>> {
         height: 1080,
         inputs: vec![[7; 32]; 3],
         centre: 1,
+        position: None,
     };
     let client = [
         ClientMsg::Hello {

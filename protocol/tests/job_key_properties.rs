@@ -14,6 +14,7 @@ fn value() -> impl Strategy<Value = ParamValue> {
         any::<bool>().prop_map(ParamValue::Bool),
         any::<u32>().prop_map(ParamValue::Choice),
         "[a-z ]{0,12}".prop_map(ParamValue::Text),
+        prop::collection::vec(-1e6f64..1e6, 1..50).prop_map(ParamValue::Curve),
     ]
 }
 
@@ -32,6 +33,7 @@ fn job() -> impl Strategy<Value = Job> {
             height,
             centre: (inputs.len() / 2) as u32,
             inputs,
+            position: None,
         })
 }
 
@@ -52,6 +54,13 @@ fn other(v: &ParamValue) -> ParamValue {
         ParamValue::Bool(x) => ParamValue::Bool(!x),
         ParamValue::Choice(x) => ParamValue::Choice(x.wrapping_add(1)),
         ParamValue::Text(s) => ParamValue::Text(format!("{s}!")),
+        // One keyframe moved: a different curve, so a different clip.
+        ParamValue::Curve(c) => {
+            let mut c = c.clone();
+            let last = c.len() - 1;
+            c[last] += 1.0;
+            ParamValue::Curve(c)
+        }
     }
 }
 

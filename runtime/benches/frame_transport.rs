@@ -8,8 +8,8 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
+use dreamfx_effects::TEMPORAL_REFINE;
 use dreamfx_protocol::client::{Connection, InputFrame, RenderHooks, RuntimeLocation};
-use dreamfx_protocol::effects::TEMPORAL_REFINE;
 use dreamfx_protocol::job::{Job, ParamValue};
 
 const W: u32 = 1920;
@@ -86,6 +86,7 @@ fn main() {
         height: H,
         inputs: vec![],
         centre: 0,
+        position: None,
     };
     let input = [InputFrame {
         width: W,

@@ -9,17 +9,21 @@ use std::time::Duration;
 use dreamfx_protocol::paths;
 use dreamfx_runtime::{logging, server};
 
-const USAGE: &str = "usage: dreamfx-runtime [--on-demand] [--idle-exit SECONDS] [--cache-mb MB]
+const USAGE: &str = "usage: dreamfx-runtime [--on-demand] [--idle-exit SECONDS] [--cache-mb MB] [--disk-cache-mb MB]
 
 Serves dreamfx plugins on the socket in $DREAMFX_RUNTIME_DIR (default $XDG_RUNTIME_DIR/dreamfx).
   --on-demand        started by a plugin: leave after --idle-exit seconds without clients
   --idle-exit SECS   idle timeout (default 300; only with --on-demand)
-  --cache-mb MB      in-memory frame cache size (default 2048)";
+  --cache-mb MB      in-memory frame cache size (default 2048)
+  --disk-cache-mb MB generated clips kept on disk, in $DREAMFX_CACHE_DIR/clips (default the
+                     user's cache dir, ~/.cache/dreamfx/clips), shared by every runtime and
+                     farm node that uses the same directory (default 20480; 0: none)";
 
 fn main() -> ExitCode {
     let mut on_demand = false;
     let mut idle_secs = 300u64;
     let mut cache_mb = 2048u64;
+    let mut disk_cache_mb = 20480u64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = |name: &str| -> Option<u64> {
@@ -37,6 +41,10 @@ fn main() -> ExitCode {
             },
             "--cache-mb" => match number("--cache-mb") {
                 Some(v) => cache_mb = v,
+                None => return ExitCode::from(2),
+            },
+            "--disk-cache-mb" => match number("--disk-cache-mb") {
+                Some(v) => disk_cache_mb = v,
                 None => return ExitCode::from(2),
             },
             "-h" | "--help" => {
@@ -106,10 +114,23 @@ fn main() -> ExitCode {
         socket.display(),
         if on_demand { " on demand" } else { "" }
     );
+    // Without a disk cache the runtime still works (clips live in memory only): say why.
+    let disk_cache = (disk_cache_mb > 0)
+        .then(|| {
+            dreamfx_disk_cache::DiskCache::default_dir()
+                .and_then(|dir| dreamfx_disk_cache::DiskCache::open(dir, disk_cache_mb << 20))
+                .map_err(|e| log::warn!("no disk cache for generated clips: {e}"))
+                .ok()
+        })
+        .flatten();
+    if let Some(disk) = &disk_cache {
+        log::info!("generated clips are cached in {}", disk.dir().display());
+    }
     server::Runtime::serve(
         listener,
         server::Config {
             cache_bytes: cache_mb << 20,
+            disk_cache,
             idle_exit: on_demand.then(|| Duration::from_secs(idle_secs)),
         },
     );

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use dreamfx_protocol::effects;
+use dreamfx_effects as effects;
 use dreamfx_protocol::job::{Job, JobKey, MAX_FRAME_PIXELS};
 use dreamfx_protocol::shm::{content_hash, frame_bytes, HeaderLayout, Segment, FRAME_DATA_OFFSET};
 use dreamfx_protocol::wire::{
@@ -20,7 +20,8 @@ use log::{info, warn};
 use parking_lot::Mutex;
 
 use crate::cache::FrameCache;
-use crate::engine::{Engine, EngineError, Frame};
+use crate::runners::generate::GenerateRunner;
+use crate::runners::{Frame, RunError, Runners};
 
 /// Jobs waiting for the worker beyond this are refused with a "busy" message.
 const QUEUE_DEPTH: usize = 256;
@@ -71,6 +72,8 @@ impl Uploads {
 
 pub struct Config {
     pub cache_bytes: u64,
+    /// Where generated clips' segments outlive this process (None: memory only).
+    pub disk_cache: Option<dreamfx_disk_cache::DiskCache>,
     /// Leave after this long with no clients and no work (on-demand runtimes).
     pub idle_exit: Option<Duration>,
 }
@@ -119,6 +122,8 @@ impl Client {
 struct Waiter {
     client: Arc<Client>,
     request: u64,
+    /// A `Prepare`: made whether or not its client is still there, answered to nobody.
+    detached: bool,
 }
 
 struct InFlight {
@@ -153,7 +158,7 @@ struct Work {
 }
 
 pub struct Runtime {
-    engine: Engine,
+    runners: Runners,
     cache: Mutex<FrameCache>,
     in_flight: Mutex<HashMap<JobKey, InFlight>>,
     work: Sender<Work>,
@@ -170,7 +175,10 @@ impl Runtime {
     pub fn serve(listener: UnixListener, config: Config) {
         let (tx, rx) = crossbeam_channel::bounded(QUEUE_DEPTH);
         let rt = Arc::new(Runtime {
-            engine: Engine::new(),
+            runners: Runners::new(GenerateRunner::new(
+                dreamfx_tiny::builtin_model_dir(),
+                config.disk_cache,
+            )),
             cache: Mutex::new(FrameCache::new(config.cache_bytes)),
             in_flight: Mutex::new(HashMap::new()),
             work: tx,
@@ -277,9 +285,51 @@ impl Runtime {
                             continue;
                         }
                     }
-                    if let Err(message) = self.render(&client, request, job, &inputs, &uploads) {
+                    if let Err(message) =
+                        self.render(&client, request, job, &inputs, &uploads, false)
+                    {
                         client.send(&ServerMsg::Failed { request, message });
                     }
+                }
+                ClientMsg::Prepare {
+                    request,
+                    job,
+                    inputs,
+                    new_segment,
+                } => {
+                    if let Some(info) = new_segment {
+                        let Some(fd) = fds.into_iter().next() else {
+                            client.send(&ServerMsg::ProtocolError {
+                                message: "segment announced without its fd".into(),
+                            });
+                            break;
+                        };
+                        let added = Segment::from_fd(info.id, fd, info.len)
+                            .map_err(|e| e.to_string())
+                            .and_then(|seg| uploads.add(seg));
+                        if let Err(message) = added {
+                            client.send(&ServerMsg::Failed { request, message });
+                            continue;
+                        }
+                    }
+                    if let Err(message) =
+                        self.render(&client, request, job, &inputs, &uploads, true)
+                    {
+                        client.send(&ServerMsg::Failed { request, message });
+                    }
+                }
+                ClientMsg::CheckPrompt {
+                    request,
+                    model,
+                    texts,
+                } => {
+                    // On this connection's thread: loading a model for its tokenizer never
+                    // waits behind a generation.
+                    let answer = match self.runners.generator().check_prompts(&model, &texts) {
+                        Ok(notes) => ServerMsg::PromptChecked { request, notes },
+                        Err(message) => ServerMsg::Failed { request, message },
+                    };
+                    client.send(&answer);
                 }
                 ClientMsg::Cancel { request } => {
                     self.drop_waiters(&client, Some(request));
@@ -292,7 +342,10 @@ impl Runtime {
                 ClientMsg::ForgetSegment { id } => {
                     client.segments_sent.lock().remove(&id);
                 }
-                ClientMsg::PurgeCache => self.cache.lock().clear(),
+                ClientMsg::PurgeCache => {
+                    self.cache.lock().clear();
+                    self.runners.generator().clear_memory();
+                }
                 ClientMsg::Status => client.send(&ServerMsg::Status(self.status())),
                 ClientMsg::Hello { .. } => {
                     client.send(&ServerMsg::ProtocolError {
@@ -339,7 +392,7 @@ impl Runtime {
                 client.send(&ServerMsg::Welcome {
                     protocol: PROTOCOL_VERSION,
                     runtime_pid: std::process::id(),
-                    device: self.engine.device_name().into(),
+                    device: self.runners.device_name().into(),
                 });
                 true
             }
@@ -361,14 +414,12 @@ impl Runtime {
         mut job: Job,
         inputs: &[FrameRef],
         uploads: &Uploads,
+        detached: bool,
     ) -> Result<(), String> {
         job.canonicalise();
         let spec =
             effects::by_id(&job.effect).ok_or_else(|| format!("unknown effect {}", job.effect))?;
         spec.validate(&job)?;
-        if job.inputs.is_empty() {
-            return Err("the job names no input frames".into());
-        }
         if !inputs.is_empty() && inputs.len() != job.inputs.len() {
             return Err(format!(
                 "{} input frames sent for {} declared",
@@ -376,7 +427,7 @@ impl Runtime {
                 job.inputs.len()
             ));
         }
-        let key = job.key(&self.engine.identity(&job));
+        let key = job.key(&self.runners.identity(&job)?);
         if let Some(seg) = self.cache.lock().get(&key) {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
             client.send_frame(request, &seg, true);
@@ -385,13 +436,20 @@ impl Runtime {
         let waiter = Waiter {
             client: client.clone(),
             request,
+            detached,
+        };
+        let say_queued = || {
+            if detached {
+                client.send(&ServerMsg::Queued { request });
+            }
         };
         let mut in_flight = self.in_flight.lock();
         if let Some(job) = in_flight.get_mut(&key) {
             job.waiters.push(waiter);
+            say_queued();
             return Ok(());
         }
-        if inputs.is_empty() {
+        if inputs.is_empty() && !job.inputs.is_empty() {
             drop(in_flight);
             client.send(&ServerMsg::NeedInputs { request });
             return Ok(());
@@ -454,6 +512,7 @@ impl Runtime {
                         inputs: shared,
                     },
                 );
+                say_queued();
                 Ok(())
             }
             Err(TrySendError::Full(_)) => Err(format!(
@@ -469,7 +528,8 @@ impl Runtime {
         let mut in_flight = self.in_flight.lock();
         in_flight.retain(|_, job| {
             job.waiters.retain(|w| {
-                !(Arc::ptr_eq(&w.client, client) && request.is_none_or(|r| r == w.request))
+                w.detached
+                    || !(Arc::ptr_eq(&w.client, client) && request.is_none_or(|r| r == w.request))
             });
             if job.waiters.is_empty() {
                 job.cancel.store(true, Ordering::SeqCst);
@@ -497,7 +557,7 @@ impl Runtime {
                     return false;
                 }
                 if let Some(job) = self.in_flight.lock().get(&key) {
-                    for w in &job.waiters {
+                    for w in job.waiters.iter().filter(|w| !w.detached) {
                         w.client.send(&ServerMsg::Progress {
                             request: w.request,
                             fraction,
@@ -507,7 +567,7 @@ impl Runtime {
                 true
             };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.engine.run(&work.job, &inputs.frames, &mut report)
+                self.runners.run(&work.job, &inputs.frames, &mut report)
             }))
             .unwrap_or_else(|panic| {
                 let what = panic
@@ -515,7 +575,7 @@ impl Runtime {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "unknown panic".into());
-                Err(EngineError::Failed(format!("internal error: {what}")))
+                Err(RunError::Failed(format!("internal error: {what}")))
             });
             drop(inputs);
             self.jobs_run.fetch_add(1, Ordering::Relaxed);
@@ -523,9 +583,9 @@ impl Runtime {
                 check_output(&work.job, &pixels)?;
                 let id = self.next_segment.fetch_add(1, Ordering::Relaxed);
                 let seg = Segment::create(id, frame_bytes(work.job.width, work.job.height))
-                    .map_err(|e| EngineError::Failed(e.to_string()))?;
+                    .map_err(|e| RunError::Failed(e.to_string()))?;
                 seg.write_frame(0, work.job.width, work.job.height, &pixels, key.0)
-                    .map_err(|e| EngineError::Failed(e.to_string()))?;
+                    .map_err(|e| RunError::Failed(e.to_string()))?;
                 Ok(Arc::new(seg))
             });
             let waiters = self
@@ -542,17 +602,17 @@ impl Runtime {
                         started.elapsed()
                     );
                     self.cache.lock().insert(key, seg.clone());
-                    for w in waiters {
+                    for w in waiters.iter().filter(|w| !w.detached) {
                         w.client.send_frame(w.request, &seg, false);
                     }
                 }
-                Err(EngineError::Cancelled) => {
+                Err(RunError::Cancelled) => {
                     self.jobs_cancelled.fetch_add(1, Ordering::Relaxed);
                     info!("{key} cancelled")
                 }
                 Err(e) => {
                     warn!("{} {key} failed: {e}", work.job.effect);
-                    for w in waiters {
+                    for w in waiters.iter().filter(|w| !w.detached) {
                         w.client.send(&ServerMsg::Failed {
                             request: w.request,
                             message: e.to_string(),
@@ -574,17 +634,18 @@ impl Runtime {
             jobs_run: self.jobs_run.load(Ordering::Relaxed),
             jobs_cancelled: self.jobs_cancelled.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
+            segments_generated: self.runners.generator().segments_generated(),
         }
     }
 }
 
 /// A result is cached and sent only when it is a whole frame of finite pixels: NaN or Inf would
 /// be served to every later request for the same job.
-fn check_output(job: &Job, pixels: &[f32]) -> Result<(), EngineError> {
+fn check_output(job: &Job, pixels: &[f32]) -> Result<(), RunError> {
     let label = effects::by_id(&job.effect).map_or(job.effect.as_str(), |e| e.label);
     let expected = job.width as usize * job.height as usize * 4;
     if pixels.len() != expected {
-        return Err(EngineError::Failed(format!(
+        return Err(RunError::Failed(format!(
             "{label} produced {} values for a {}x{} frame ({expected} expected); nothing was \
              cached. This is a bug in dreamfx: please report it with the runtime log",
             pixels.len(),
@@ -594,7 +655,7 @@ fn check_output(job: &Job, pixels: &[f32]) -> Result<(), EngineError> {
     }
     let bad = pixels.iter().filter(|v| !v.is_finite()).count();
     if bad > 0 {
-        return Err(EngineError::Failed(format!(
+        return Err(RunError::Failed(format!(
             "{label} produced {bad} NaN or infinite values in its {}x{} frame; nothing was \
              written or cached. Check the source frames for NaN/Inf pixels",
             job.width, job.height

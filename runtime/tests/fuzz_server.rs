@@ -10,8 +10,8 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use dreamfx_effects::TEMPORAL_REFINE;
 use dreamfx_protocol::client::{Connection, InputFrame, RenderHooks, RuntimeLocation};
-use dreamfx_protocol::effects::TEMPORAL_REFINE;
 use dreamfx_protocol::job::{Job, ParamValue};
 use dreamfx_protocol::paths;
 use dreamfx_protocol::shm::HeaderLayout;
@@ -79,6 +79,7 @@ fn job(rng: &mut Rng) -> Job {
         height: side(rng),
         inputs: (0..n_inputs).map(|_| [rng.next() as u8; 32]).collect(),
         centre: rng.below(10) as u32,
+        position: None,
     }
 }
 
@@ -218,6 +219,7 @@ fn a_fuzzing_client_gets_answers_and_the_runtime_keeps_serving() {
         height: h,
         inputs: vec![],
         centre: 1,
+        position: None,
     };
     good.render(&job, &inputs, &mut NoHooks)
         .expect("a good render after the fuzzing");

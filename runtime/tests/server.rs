@@ -7,8 +7,8 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use dreamfx_effects::TEMPORAL_REFINE;
 use dreamfx_protocol::client::{ClientError, Connection, InputFrame, RenderHooks, RuntimeLocation};
-use dreamfx_protocol::effects::TEMPORAL_REFINE;
 use dreamfx_protocol::job::{Job, ParamValue};
 use dreamfx_protocol::paths;
 use dreamfx_protocol::shm::{
@@ -79,6 +79,7 @@ fn job(w: u32, h: u32, strength: f64, n_inputs: usize) -> Job {
         height: h,
         inputs: vec![],
         centre: (n_inputs / 2) as u32,
+        position: None,
     }
 }
 

@@ -1,0 +1,2 @@
+//! Model families: each a denoiser (transformer) and its VAE.
+pub mod wan;

@@ -1,0 +1,2 @@
+//! Pipelines: text encoder + scheduler + denoiser + VAE, from a prompt to frames.
+pub mod wan;

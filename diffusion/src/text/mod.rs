@@ -1,0 +1,2 @@
+//! Text encoders and their tokenizers.
+pub mod umt5;

@@ -1,0 +1,360 @@
+//! Text to Video and Image to Video in the runtime process, over its real socket with the real
+//! client and the built-in dreamfx-tiny: what the clip shows, segments made once and only
+//! again where their inputs changed, the disk cache across a restart, clear errors.
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use dreamfx_effects::{clip_host_frames, EffectSpec, IMAGE_TO_VIDEO, TEXT_TO_VIDEO};
+use dreamfx_protocol::client::{ClientError, Connection, InputFrame, RenderHooks, RuntimeLocation};
+use dreamfx_protocol::job::{ClipPosition, Job, ParamValue};
+use dreamfx_protocol::paths;
+use dreamfx_tiny::checkers::{detect, psnr, ClipRef};
+
+static DISK: Once = Once::new();
+
+/// Every runtime of this test binary shares one disk cache, fresh for this run.
+fn disk_cache_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dfx-gen-disk-{}", std::process::id()));
+    DISK.call_once(|| {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::env::set_var("DREAMFX_CACHE_DIR", &dir);
+    });
+    dir
+}
+
+struct TestRuntime {
+    dir: PathBuf,
+}
+
+impl TestRuntime {
+    fn start(name: &str) -> (TestRuntime, Connection) {
+        disk_cache_dir();
+        let dir = std::env::temp_dir().join(format!("dfx-gen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let rt = TestRuntime { dir };
+        let conn = rt.connect();
+        (rt, conn)
+    }
+    fn connect(&self) -> Connection {
+        let mut loc = RuntimeLocation::new(Some(env!("CARGO_BIN_EXE_dreamfx-runtime").into()));
+        loc.dir = self.dir.clone();
+        loc.idle_exit = Duration::from_secs(30);
+        Connection::connect_or_start(&loc).expect("runtime starts")
+    }
+    fn kill(&self) {
+        if let Ok(pid) = std::fs::read_to_string(paths::pid_path(&self.dir)) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+    }
+}
+
+impl Drop for TestRuntime {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct NoHooks;
+impl RenderHooks for NoHooks {
+    fn progress(&mut self, _: f32) {}
+    fn should_abort(&mut self) -> bool {
+        false
+    }
+}
+
+/// A generator job with the effect's defaults, `changes` applied, for host frame `frame` of a
+/// clip at `rate` frames/s.
+fn job(
+    spec: &EffectSpec,
+    (w, h): (u32, u32),
+    rate: f64,
+    frame: f64,
+    changes: &[(&str, ParamValue)],
+) -> Job {
+    let mut params: Vec<(String, ParamValue)> = spec
+        .params
+        .iter()
+        .filter_map(|p| Some((p.name.to_string(), p.default_value()?)))
+        .collect();
+    for (name, value) in changes {
+        params.iter_mut().find(|p| p.0 == *name).unwrap().1 = value.clone();
+    }
+    let duration = match params.iter().find(|p| p.0 == "duration").unwrap().1 {
+        ParamValue::Double(d) => d,
+        _ => unreachable!(),
+    };
+    let frames = clip_host_frames(duration, rate);
+    for p in spec.params.iter().filter(|p| p.animates) {
+        let slot = params.iter_mut().find(|q| q.0 == p.name).unwrap();
+        if let ParamValue::Double(v) = slot.1 {
+            slot.1 = ParamValue::Curve(vec![v; frames]);
+        }
+    }
+    Job {
+        effect: spec.id.into(),
+        effect_version: spec.algorithm_version,
+        params,
+        width: w,
+        height: h,
+        inputs: vec![],
+        centre: 0,
+        position: Some(ClipPosition {
+            frame,
+            rate,
+            pixel_aspect: 1.0,
+        }),
+    }
+}
+
+fn render(conn: &mut Connection, job: &Job, inputs: &[InputFrame<'_>]) -> Vec<f32> {
+    conn.render(job, inputs, &mut NoHooks)
+        .expect("renders")
+        .pixels
+        .to_vec()
+}
+
+fn rgb(rgba: &[f32]) -> Vec<f32> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+fn generated(conn: &mut Connection) -> u64 {
+    conn.status().unwrap().segments_generated
+}
+
+#[test]
+fn a_prompted_clip_at_24_fps_is_red_and_moves_left_and_is_generated_once() {
+    let (_rt, mut conn) = TestRuntime::start("t2v");
+    let prompt = "a red circle moves left on a dark blue background";
+    let size = (320, 180);
+    let started = Instant::now();
+    let first = render(
+        &mut conn,
+        &job(
+            &TEXT_TO_VIDEO,
+            size,
+            24.0,
+            0.0,
+            &[("seed", ParamValue::Int(3))],
+        ),
+        &[],
+    );
+    let first_frame = started.elapsed();
+    let mut clip = rgb(&first);
+    let started = Instant::now();
+    for t in 1..48 {
+        let j = job(
+            &TEXT_TO_VIDEO,
+            size,
+            24.0,
+            t as f64,
+            &[("seed", ParamValue::Int(3))],
+        );
+        clip.extend(rgb(&render(&mut conn, &j, &[])));
+    }
+    let rest = started.elapsed();
+    eprintln!("first frame {first_frame:.2?} (one segment generated), 47 more frames {rest:.2?}");
+    assert_eq!(generated(&mut conn), 1, "one segment serves all 48 frames");
+    let found = detect(&ClipRef::new(&clip, 48, 180, 320));
+    let colour = found.colour.map(|c| format!("{c:?}"));
+    let motion = found.motion.map(|m| format!("{m:?}"));
+    assert_eq!(colour.as_deref(), Some("Red"), "{prompt}: {found:?}");
+    assert!(found.velocity[0] < -0.5, "moves left: {:?}", found.velocity);
+    eprintln!(
+        "detected colour {colour:?}, motion {motion:?}, velocity {:?}",
+        found.velocity
+    );
+}
+
+#[test]
+fn a_keyframe_in_segment_two_regenerates_from_segment_two_only() {
+    let (_rt, mut conn) = TestRuntime::start("keys");
+    let rate = 12.0;
+    let base = [
+        ("duration", ParamValue::Double(6.0)),
+        ("quality", ParamValue::Choice(0)),
+        ("seed", ParamValue::Int(11)),
+    ];
+    let frames = clip_host_frames(6.0, rate);
+    let last = (frames - 1) as f64;
+    let before_first = render(
+        &mut conn,
+        &job(&TEXT_TO_VIDEO, (64, 64), rate, 5.0, &base),
+        &[],
+    );
+    let before_last = render(
+        &mut conn,
+        &job(&TEXT_TO_VIDEO, (64, 64), rate, last, &base),
+        &[],
+    );
+    assert_eq!(generated(&mut conn), 3, "6 s of 2 s segments");
+    // Guidance keyframed up inside the second segment (host frames 24..47 at 12 frames/s).
+    let mut guidance = vec![4.0; frames];
+    for g in &mut guidance[26..40] {
+        *g = 9.0;
+    }
+    let mut keyed = base.to_vec();
+    keyed.push(("guidance", ParamValue::Curve(guidance)));
+    let after_first = render(
+        &mut conn,
+        &job(&TEXT_TO_VIDEO, (64, 64), rate, 5.0, &keyed),
+        &[],
+    );
+    assert_eq!(after_first, before_first, "segment 1 is byte-identical");
+    assert_eq!(generated(&mut conn), 3, "and not generated again");
+    let after_last = render(
+        &mut conn,
+        &job(&TEXT_TO_VIDEO, (64, 64), rate, last, &keyed),
+        &[],
+    );
+    assert_eq!(generated(&mut conn), 5, "segments 2 and 3 are made again");
+    assert_ne!(after_last, before_last);
+}
+
+#[test]
+fn a_restarted_runtime_serves_a_generated_clip_from_the_disk_cache() {
+    let (rt, mut conn) = TestRuntime::start("restart");
+    let j = job(
+        &TEXT_TO_VIDEO,
+        (96, 54),
+        25.0,
+        10.0,
+        &[
+            ("seed", ParamValue::Int(77)),
+            ("quality", ParamValue::Choice(0)),
+        ],
+    );
+    let before = render(&mut conn, &j, &[]);
+    assert_eq!(generated(&mut conn), 1);
+    drop(conn);
+    rt.kill();
+    let mut conn = rt.connect();
+    let started = Instant::now();
+    let after = render(&mut conn, &j, &[]);
+    eprintln!("after a restart, from disk: {:.2?}", started.elapsed());
+    assert_eq!(
+        generated(&mut conn),
+        0,
+        "nothing generated after the restart"
+    );
+    assert_eq!(after, before);
+}
+
+#[test]
+fn image_to_video_starts_from_the_source_frame() {
+    let (_rt, mut conn) = TestRuntime::start("i2v");
+    // A still from Text to Video (a known scene) as the Source, at the model's own size.
+    let still = render(
+        &mut conn,
+        &job(
+            &TEXT_TO_VIDEO,
+            (64, 64),
+            8.0,
+            8.0,
+            &[
+                (
+                    "prompt",
+                    ParamValue::Text("a green square moves up on a black background".into()),
+                ),
+                ("seed", ParamValue::Int(5)),
+            ],
+        ),
+        &[],
+    );
+    let source = [InputFrame {
+        width: 64,
+        height: 64,
+        pixels: &still,
+    }];
+    let changes = [
+        (
+            "prompt",
+            ParamValue::Text("a green square moves right on a black background".into()),
+        ),
+        ("seed", ParamValue::Int(9)),
+    ];
+    let frame0 = render(
+        &mut conn,
+        &job(&IMAGE_TO_VIDEO, (64, 64), 8.0, 0.0, &changes),
+        &source,
+    );
+    let db = psnr(&rgb(&frame0), &rgb(&still));
+    assert!(db >= 30.0, "frame 0 follows the Source: {db:.1} dB");
+    let later = render(
+        &mut conn,
+        &job(&IMAGE_TO_VIDEO, (64, 64), 8.0, 15.0, &changes),
+        &source,
+    );
+    assert_ne!(later, frame0, "and it moves");
+}
+
+#[test]
+fn a_missing_model_directory_is_a_message_naming_it() {
+    let (_rt, mut conn) = TestRuntime::start("nomodel");
+    let j = job(
+        &TEXT_TO_VIDEO,
+        (64, 64),
+        24.0,
+        0.0,
+        &[("model", ParamValue::Text("/nonexistent/wan-model".into()))],
+    );
+    match conn.render(&j, &[], &mut NoHooks) {
+        Err(ClientError::RenderFailed(m)) => {
+            assert!(
+                m.contains("/nonexistent/wan-model") && m.contains("built-in"),
+                "{m}"
+            )
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("rendered without a model"),
+    }
+    let j = job(
+        &TEXT_TO_VIDEO,
+        (64, 64),
+        24.0,
+        0.0,
+        &[("model", ParamValue::Text("relative/model".into()))],
+    );
+    match conn.render(&j, &[], &mut NoHooks) {
+        Err(ClientError::RenderFailed(m)) => assert!(m.contains("absolute"), "{m}"),
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn prepare_generates_with_nobody_waiting_and_prompts_are_checked() {
+    let (_rt, mut conn) = TestRuntime::start("prepare");
+    let j = job(
+        &TEXT_TO_VIDEO,
+        (64, 64),
+        24.0,
+        47.0,
+        &[
+            ("seed", ParamValue::Int(123)),
+            ("quality", ParamValue::Choice(0)),
+        ],
+    );
+    conn.prepare(&j, &[]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while generated(&mut conn) == 0 {
+        assert!(Instant::now() < deadline, "prepared clip never generated");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    render(&mut conn, &j, &[]);
+    assert_eq!(
+        generated(&mut conn),
+        1,
+        "the render found the prepared clip"
+    );
+    let notes = conn
+        .check_prompt("", &["a red circle moves left", "a dog runs"])
+        .unwrap();
+    assert_eq!(notes[0], "");
+    assert!(notes[1].contains("dog"), "{notes:?}");
+}

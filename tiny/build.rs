@@ -1,0 +1,2 @@
+//! libtorch rpath for this crate's binaries: see buildsupport/libtorch_rpath.rs.
+include!("../buildsupport/libtorch_rpath.rs");
