@@ -65,6 +65,9 @@ pub fn assemble(inputs: &BundleInputs, out_dir: &Path) -> Result<PathBuf, String
     for lib in TORCH_LIBS {
         copy(&inputs.libtorch_lib.join(lib), &bin.join(lib))?;
     }
+    // The built-in model beside the runtime, where it looks first: generators work with no
+    // download and no path to set.
+    copy_model(&dreamfx_tiny_dir(), &bin.join("models/dreamfx-tiny"))?;
     std::fs::write(contents.join("Info.plist"), info_plist())
         .map_err(|e| format!("writing Info.plist: {e}"))?;
     for e in effects::ALL {
@@ -75,6 +78,40 @@ pub fn assemble(inputs: &BundleInputs, out_dir: &Path) -> Result<PathBuf, String
     let _ = std::fs::remove_dir_all(&bundle);
     std::fs::rename(&staging, &bundle).map_err(|e| format!("placing the bundle: {e}"))?;
     Ok(bundle)
+}
+
+/// The checkout's built-in model (the bundle is built from a checkout).
+fn dreamfx_tiny_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/dreamfx-tiny")
+}
+
+/// The parts of a model directory that generation reads (not its training notes).
+fn copy_model(from: &Path, to: &Path) -> Result<(), String> {
+    for part in [
+        "model_index.json",
+        "transformer",
+        "vae",
+        "text_encoder",
+        "tokenizer",
+        "scheduler",
+    ] {
+        let src = from.join(part);
+        if src.is_dir() {
+            std::fs::create_dir_all(to.join(part))
+                .map_err(|e| format!("creating {}: {e}", to.join(part).display()))?;
+            let entries = std::fs::read_dir(&src)
+                .map_err(|e| format!("reading the built-in model {}: {e}", src.display()))?;
+            for entry in entries.flatten() {
+                if entry.path().is_file() {
+                    copy(&entry.path(), &to.join(part).join(entry.file_name()))?;
+                }
+            }
+        } else {
+            std::fs::create_dir_all(to).map_err(|e| format!("creating {}: {e}", to.display()))?;
+            copy(&src, &to.join(part))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies an assembled bundle into `plugin_dir` (replacing an installed one).

@@ -223,6 +223,37 @@ impl Clip {
         Ok((a, b))
     }
 
+    /// kOfxImageEffectPropFrameRate of the clip, when the host gives a usable one.
+    pub fn frame_rate(&self) -> Option<f64> {
+        self.props
+            .get_double(kOfxImageEffectPropFrameRate, 0)
+            .ok()
+            .filter(|r| r.is_finite() && *r > 0.0)
+    }
+
+    /// kOfxImagePropPixelAspectRatio of the clip, when the host gives a usable one.
+    pub fn pixel_aspect(&self) -> Option<f64> {
+        self.props
+            .get_double(kOfxImagePropPixelAspectRatio, 0)
+            .ok()
+            .filter(|r| r.is_finite() && *r > 0.0)
+    }
+
+    /// The clip's region of definition at `time`, in canonical coordinates.
+    pub fn region_of_definition(&self, time: f64) -> Result<OfxRectD, Error> {
+        let mut rod = OfxRectD {
+            x1: 0.0,
+            y1: 0.0,
+            x2: 0.0,
+            y2: 0.0,
+        };
+        ok(
+            unsafe { (self.suites.effect.clipGetRegionOfDefinition)(self.handle, time, &mut rod) },
+            || format!("clipGetRegionOfDefinition at time {time} failed"),
+        )?;
+        Ok(rod)
+    }
+
     /// Fetches the image at `time`, or None where the clip has none there.
     pub fn image(&self, time: f64, region: Option<Rect>) -> Result<Option<Image>, Error> {
         let rect = region.map(|r| OfxRectD {
@@ -387,6 +418,35 @@ impl Param {
         )?;
         Ok(v)
     }
+    /// A String parameter's value at `time` (hosts that animate no strings give the value).
+    pub fn string_at(&self, time: f64) -> Result<String, Error> {
+        let mut v: *const std::ffi::c_char = std::ptr::null();
+        ok(
+            unsafe {
+                (self.suites.param.paramGetValueAtTime)(
+                    self.handle,
+                    time,
+                    &mut v as *mut *const std::ffi::c_char,
+                )
+            },
+            || format!("could not read {} at {time}", self.name),
+        )?;
+        if v.is_null() {
+            return Ok(String::new());
+        }
+        // SAFETY: the host keeps the string alive at least until the next call on the param.
+        Ok(unsafe { CStr::from_ptr(v) }.to_string_lossy().into_owned())
+    }
+
+    /// Sets a String parameter (allowed in kOfxActionInstanceChanged, not during a render).
+    pub fn set_string(&self, value: &str) -> Result<(), Error> {
+        let v = cstring(value);
+        ok(
+            unsafe { (self.suites.param.paramSetValue)(self.handle, v.as_ptr()) },
+            || format!("could not set {}", self.name),
+        )
+    }
+
     pub fn num_keys(&self) -> Result<u32, Error> {
         let mut n: c_uint = 0;
         ok(

@@ -22,9 +22,20 @@ pub fn describe(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     plugin_props(effect, spec).map_err(|e| reported(effect, spec, e))
 }
 
-/// kOfxImageEffectActionDescribeInContext: clips and parameters.
-pub fn describe_in_context(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
-    clips_and_params(effect, spec).map_err(|e| reported(effect, spec, e))
+/// The context named by its OFX string, if dreamfx knows it.
+pub fn context_from_name(name: &str) -> Option<Context> {
+    [Context::Filter, Context::General, Context::Generator]
+        .into_iter()
+        .find(|c| context_name(*c).to_bytes() == name.as_bytes())
+}
+
+/// kOfxImageEffectActionDescribeInContext: the clips of `context` and the parameters.
+pub fn describe_in_context(
+    effect: &Effect,
+    spec: &EffectSpec,
+    context: Context,
+) -> Result<(), Error> {
+    clips_and_params(effect, spec, context).map_err(|e| reported(effect, spec, e))
 }
 
 /// A host that refuses a mandatory property would otherwise just not list the effect: tell
@@ -94,8 +105,13 @@ fn plugin_props(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
     Ok(())
 }
 
-fn clips_and_params(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
-    for clip in spec.clips {
+fn clips_and_params(effect: &Effect, spec: &EffectSpec, context: Context) -> Result<(), Error> {
+    // A generator context has no Source: define only the clips the context has.
+    for clip in spec
+        .clips
+        .iter()
+        .filter(|c| c.in_contexts.contains(&context))
+    {
         let c = effect.define_clip(clip.name)?;
         c.set_cstr(
             kOfxImageEffectPropSupportedComponents,
@@ -154,6 +170,7 @@ fn clips_and_params(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
             ParamKind::Bool { .. } => kOfxParamTypeBoolean,
             ParamKind::Choice { .. } => kOfxParamTypeChoice,
             ParamKind::PushButton => kOfxParamTypePushButton,
+            ParamKind::Text { .. } | ParamKind::Status => kOfxParamTypeString,
         };
         let p = params.define(kind, spec.name)?;
         p.set_string(kOfxPropLabel, 0, spec.label)?;
@@ -197,6 +214,25 @@ fn clips_and_params(effect: &Effect, spec: &EffectSpec) -> Result<(), Error> {
                     p.set_string(kOfxParamPropChoiceOption, i as i32, o)?;
                 }
                 p.set_int(kOfxParamPropDefault, 0, default as i32)?;
+            }
+            ParamKind::Text { default, multiline } => {
+                p.set_string(kOfxParamPropDefault, 0, default)?;
+                let mode = if multiline {
+                    kOfxParamStringIsMultiLine
+                } else {
+                    kOfxParamStringIsSingleLine
+                };
+                o.set_cstr(kOfxParamPropStringMode, 0, mode);
+            }
+            ParamKind::Status => {
+                // What the runtime says: shown, never typed into, never saved with the
+                // project, and writing it must not trigger a render.
+                o.set_cstr(kOfxParamPropStringMode, 0, kOfxParamStringIsSingleLine);
+                o.set_int(kOfxParamPropEnabled, 0, 0);
+                o.set_int(kOfxParamPropPersistant, 0, 0);
+                o.set_int(kOfxParamPropEvaluateOnChange, 0, 0);
+                o.set_int(kOfxParamPropCanUndo, 0, 0);
+                o.set_int(kOfxParamPropAnimates, 0, 0);
             }
             ParamKind::PushButton => {}
         }

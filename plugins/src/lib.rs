@@ -1,57 +1,62 @@
 //! `dreamfx.ofx`: the OFX entry points of the dreamfx bundle. Thin by design: it describes the
 //! effects, gathers their inputs from the host, and asks the shared runtime process for pixels.
-//! It never links libtorch.
+//! It never links libtorch. One file per effect in `effects/`; the plugin table comes from
+//! [`effects::REGISTRY`].
 mod describe;
+mod effects;
+mod generate;
+mod job_params;
 mod runtime_link;
-mod temporal_refine;
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_int, CString};
+use std::sync::OnceLock;
 
-use dreamfx_effects::TEMPORAL_REFINE;
-use dreamfx_host_adapter::sys::{self, OfxHost, OfxPlugin, OfxPropertySetHandle};
-use dreamfx_host_adapter::{dispatch, host};
+use dreamfx_host_adapter::host;
+use dreamfx_host_adapter::sys::{self, OfxHost, OfxPlugin};
 
-struct PluginTable([OfxPlugin; 1]);
-// SAFETY: the table is immutable; its pointers are to static strings and functions.
+struct PluginTable(Vec<OfxPlugin>);
+// SAFETY: the table is never changed once built; its pointers are to leaked strings and to
+// functions.
 unsafe impl Sync for PluginTable {}
+unsafe impl Send for PluginTable {}
 
 unsafe extern "C" fn set_host(h: *mut OfxHost) {
     host::set_host(h);
 }
 
-unsafe extern "C" fn temporal_refine_entry(
-    action: *const c_char,
-    handle: *const c_void,
-    in_args: OfxPropertySetHandle,
-    out_args: OfxPropertySetHandle,
-) -> sys::OfxStatus {
-    dispatch(
-        action,
-        handle,
-        in_args,
-        out_args,
-        temporal_refine::main_entry,
-    )
+/// Built on first use from the registry; the identifiers live as long as the library.
+fn plugins() -> &'static [OfxPlugin] {
+    static TABLE: OnceLock<PluginTable> = OnceLock::new();
+    &TABLE
+        .get_or_init(|| {
+            PluginTable(
+                effects::REGISTRY
+                    .iter()
+                    .map(|r| OfxPlugin {
+                        pluginApi: sys::kOfxImageEffectPluginApi.as_ptr(),
+                        apiVersion: 1,
+                        pluginIdentifier: CString::new(r.spec.id)
+                            .expect("effect ids have no NUL")
+                            .into_raw(),
+                        pluginVersionMajor: r.spec.version_major,
+                        pluginVersionMinor: r.spec.version_minor,
+                        setHost: Some(set_host),
+                        mainEntry: Some(r.main_entry),
+                    })
+                    .collect(),
+            )
+        })
+        .0
 }
-
-static PLUGINS: PluginTable = PluginTable([OfxPlugin {
-    pluginApi: sys::kOfxImageEffectPluginApi.as_ptr(),
-    apiVersion: 1,
-    pluginIdentifier: c"dreamfx.TemporalRefine".as_ptr(),
-    pluginVersionMajor: TEMPORAL_REFINE.version_major,
-    pluginVersionMinor: TEMPORAL_REFINE.version_minor,
-    setHost: Some(set_host),
-    mainEntry: Some(temporal_refine_entry),
-}]);
 
 #[no_mangle]
 pub extern "C" fn OfxGetNumberOfPlugins() -> c_int {
-    PLUGINS.0.len() as c_int
+    plugins().len() as c_int
 }
 
 #[no_mangle]
 pub extern "C" fn OfxGetPlugin(nth: c_int) -> *mut OfxPlugin {
-    match PLUGINS.0.get(nth as usize) {
+    match usize::try_from(nth).ok().and_then(|n| plugins().get(n)) {
         Some(p) => p as *const OfxPlugin as *mut OfxPlugin,
         None => std::ptr::null_mut(),
     }

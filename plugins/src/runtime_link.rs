@@ -2,7 +2,8 @@
 //! and where the runtime executable is (beside `dreamfx.ofx` in the bundle).
 use std::path::PathBuf;
 
-use dreamfx_protocol::client::{ClientError, Connection, RuntimeLocation};
+use dreamfx_host_adapter::effect::Effect;
+use dreamfx_protocol::client::{ClientError, Connection, RenderHooks, RuntimeLocation};
 use parking_lot::Mutex;
 
 static POOL: Mutex<Vec<Connection>> = Mutex::new(Vec::new());
@@ -22,6 +23,48 @@ pub fn release(c: Connection) {
 /// Drops every pooled connection (after the runtime went away, they are all dead).
 pub fn reset() {
     POOL.lock().clear();
+}
+
+/// Runs `work` on a pooled connection. A healthy connection goes back to the pool; a dead or
+/// confused one is dropped, and the whole pool with it when the runtime itself went away.
+pub fn with_connection<T>(
+    work: impl FnOnce(&mut Connection) -> Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    let mut conn = acquire()?;
+    let result = work(&mut conn);
+    match &result {
+        Ok(_) | Err(ClientError::RenderFailed(_)) | Err(ClientError::Cancelled) => release(conn),
+        Err(ClientError::RuntimeGone { .. }) => reset(),
+        Err(_) => {}
+    }
+    result
+}
+
+/// A render's progress goes to the host's progress bar; the host's abort (or a cancel in the
+/// progress dialog) cancels the request.
+pub struct HostHooks<'a> {
+    effect: &'a Effect,
+    cancelled_by_user: bool,
+}
+
+impl<'a> HostHooks<'a> {
+    pub fn new(effect: &'a Effect) -> Self {
+        HostHooks {
+            effect,
+            cancelled_by_user: false,
+        }
+    }
+}
+
+impl RenderHooks for HostHooks<'_> {
+    fn progress(&mut self, fraction: f32) {
+        if !self.effect.progress_update(fraction as f64) {
+            self.cancelled_by_user = true;
+        }
+    }
+    fn should_abort(&mut self) -> bool {
+        self.cancelled_by_user || self.effect.aborted()
+    }
 }
 
 /// `$DREAMFX_RUNTIME_EXE`, else `dreamfx-runtime` in the directory this library was loaded from.

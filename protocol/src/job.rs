@@ -59,6 +59,9 @@ pub struct ClipPosition {
     pub rate: f64,
     /// The output's pixel aspect ratio (width of a pixel / its height).
     pub pixel_aspect: f64,
+    /// A thumbnail or a low render-scale preview: the final clip when it is already made,
+    /// else a draft; never starts a final generation, and its frame is never cached.
+    pub preview: bool,
 }
 
 impl Job {

@@ -601,7 +601,11 @@ impl Runtime {
                         work.job.effect,
                         started.elapsed()
                     );
-                    self.cache.lock().insert(key, seg.clone());
+                    // A preview may be a draft standing in for a clip not made yet: it is
+                    // answered, never cached.
+                    if !work.job.position.is_some_and(|p| p.preview) {
+                        self.cache.lock().insert(key, seg.clone());
+                    }
                     for w in waiters.iter().filter(|w| !w.detached) {
                         w.client.send_frame(w.request, &seg, false);
                     }

@@ -107,6 +107,7 @@ fn job(
             frame,
             rate,
             pixel_aspect: 1.0,
+            preview: false,
         }),
     }
 }
@@ -357,4 +358,32 @@ fn prepare_generates_with_nobody_waiting_and_prompts_are_checked() {
         .unwrap();
     assert_eq!(notes[0], "");
     assert!(notes[1].contains("dog"), "{notes:?}");
+}
+
+#[test]
+fn a_preview_shows_a_draft_until_the_final_clip_is_made_and_then_the_final_clip() {
+    let (_rt, mut conn) = TestRuntime::start("preview");
+    let seed = [("seed", ParamValue::Int(4242))];
+    let mut preview = job(&TEXT_TO_VIDEO, (80, 45), 24.0, 20.0, &seed);
+    preview.position.as_mut().unwrap().preview = true;
+    let draft = render(&mut conn, &preview, &[]);
+    assert_eq!(
+        generated(&mut conn),
+        1,
+        "a draft segment, not the final one"
+    );
+    let final_job = job(&TEXT_TO_VIDEO, (80, 45), 24.0, 20.0, &seed);
+    let final_frame = render(&mut conn, &final_job, &[]);
+    assert_eq!(
+        generated(&mut conn),
+        2,
+        "the final render generates the final segment"
+    );
+    assert_ne!(draft, final_frame, "the draft is another clip");
+    assert_eq!(
+        render(&mut conn, &preview, &[]),
+        final_frame,
+        "now the preview shows the final clip"
+    );
+    assert_eq!(generated(&mut conn), 2);
 }

@@ -263,3 +263,27 @@ fn negative_and_positive_row_bytes_give_the_same_picture() {
         );
     }
 }
+
+#[test]
+fn text_to_video_generates_on_a_clip_in_melt() {
+    // MLT has no generator context: Text to Video sits on a clip as a filter and ignores it.
+    const T2V: &str = "openfx.dreamfx.TextToVideo";
+    let (passthrough, _) = render("t2v-pass", &[]);
+    let filter = ["-filter", T2V, "duration=0.5", "seed=3"];
+    let (generated, stderr) = render("t2v", &filter);
+    assert!(
+        !stderr.contains("type=OfxMessageError"),
+        "a Render failed (MLT showed the source):\n{stderr}"
+    );
+    for t in [0, FRAMES - 1] {
+        assert!(
+            mse(&generated[t], &passthrough[t]) > 1e-3,
+            "frame {t} is the source, not a generated frame; melt -debug:\n{}",
+            debug_log("t2v", &filter)
+        );
+    }
+    assert!(
+        mse(&generated[0], &generated[FRAMES - 1]) > 0.0,
+        "the generated clip moves"
+    );
+}

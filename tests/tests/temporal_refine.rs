@@ -38,7 +38,9 @@ fn window() -> OfxRectI {
 #[test]
 fn describes_itself_from_the_declarative_spec() {
     let (_host, bundle) = load(HostProfile::default(), "refine");
-    assert_eq!(bundle.plugins(), vec!["dreamfx.TemporalRefine".to_string()]);
+    assert!(bundle
+        .plugins()
+        .contains(&"dreamfx.TemporalRefine".to_string()));
     let plugin = bundle.plugin("dreamfx.TemporalRefine").unwrap();
     let d = plugin.describe().unwrap();
     assert_eq!(

@@ -2,41 +2,33 @@
 //! them with the parameters sampled at t to the runtime, and writes the answer to Output.
 use std::sync::Arc;
 
-use dreamfx_effects::{ParamKind, TEMPORAL_REFINE};
+use dreamfx_effects::{EffectSpec, ParamKind, TEMPORAL_REFINE};
 use dreamfx_host_adapter::effect::Effect;
 use dreamfx_host_adapter::pixels::{read_into, write_from};
 use dreamfx_host_adapter::sys::*;
 use dreamfx_host_adapter::{host, ActionCall, Error, Reply};
-use dreamfx_protocol::client::{ClientError, InputFrame, RenderHooks};
-use dreamfx_protocol::job::{Job, ParamValue};
+use dreamfx_protocol::client::{ClientError, InputFrame};
+use dreamfx_protocol::job::Job;
 
-use crate::{describe, runtime_link};
+use super::OfxEffect;
+use crate::job_params::job_params;
+use crate::runtime_link::{self, HostHooks};
 
-const SPEC: &dreamfx_effects::EffectSpec = &TEMPORAL_REFINE;
+pub struct TemporalRefine;
 
-pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
-    let a = call.action;
-    if a == kOfxActionLoad || a == kOfxActionUnload {
-        return Ok(Reply::Ok);
-    }
-    if a == kOfxActionDescribe {
-        describe::describe(&Effect::from_raw(call.handle)?, SPEC)?;
-        return Ok(Reply::Ok);
-    }
-    if a == kOfxImageEffectActionDescribeInContext {
-        describe::describe_in_context(&Effect::from_raw(call.handle)?, SPEC)?;
-        return Ok(Reply::Ok);
-    }
-    let effect = Effect::from_raw(call.handle)?;
-    if a == kOfxActionCreateInstance || a == kOfxActionDestroyInstance {
-        return Ok(Reply::Ok);
-    }
-    if a == kOfxImageEffectActionRender {
-        return render(&effect, call);
-    }
-    if a == kOfxImageEffectActionGetFramesNeeded {
+const SPEC: &EffectSpec = &TEMPORAL_REFINE;
+
+impl OfxEffect for TemporalRefine {
+    const SPEC: &'static EffectSpec = SPEC;
+
+    fn render(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
         let t = call.in_args.get_double(kOfxPropTime, 0)?;
-        let r = radius_at(&effect, t)? as f64;
+        render_frame(effect, t)
+    }
+
+    fn frames_needed(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
+        let t = call.in_args.get_double(kOfxPropTime, 0)?;
+        let r = radius_at(effect, t)? as f64;
         let (first, last) = effect
             .clip("Source")
             .and_then(|c| c.frame_range())
@@ -44,9 +36,10 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
         let range = [(t - r).max(first).min(t), (t + r).min(last).max(t)];
         call.out_args
             .set_doubles(&clip_prop(kOfxImageClipPropFrameRange_, "Source"), &range)?;
-        return Ok(Reply::Ok);
+        Ok(Reply::Ok)
     }
-    if a == kOfxImageEffectActionGetRegionsOfInterest {
+
+    fn regions_of_interest(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
         // Flow needs the whole neighbouring frames, whatever the render window.
         let source = effect.clip("Source")?;
         let rod = source
@@ -61,9 +54,10 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
                 .set_doubles(&clip_prop(kOfxImageClipPropRoI_, "Source"), &rod)?;
             return Ok(Reply::Ok);
         }
-        return Ok(Reply::Default);
+        Ok(Reply::Default)
     }
-    if a == kOfxImageEffectActionIsIdentity {
+
+    fn is_identity(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
         let t = call.in_args.get_double(kOfxPropTime, 0)?;
         let strength = effect.params()?.param("strength")?.double_at(t)?;
         if strength <= 0.0 {
@@ -71,9 +65,10 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
             call.out_args.set_double(kOfxPropTime, 0, t)?;
             return Ok(Reply::Ok);
         }
-        return Ok(Reply::Default);
+        Ok(Reply::Default)
     }
-    if a == kOfxImageEffectActionGetClipPreferences {
+
+    fn clip_preferences(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
         // Output follows Source; the filter never changes premultiplication or frame rate.
         let source = effect.clip("Source")?;
         if let Ok(premult) = source
@@ -84,36 +79,8 @@ pub fn main_entry(call: &ActionCall<'_>) -> Result<Reply, Error> {
                 .set_string(kOfxImageEffectPropPreMultiplication, 0, &premult)?;
         }
         call.out_args.set_int(kOfxImageEffectFrameVarying, 0, 0)?;
-        return Ok(Reply::Ok);
+        Ok(Reply::Ok)
     }
-    if a == kOfxActionInstanceChanged {
-        let name = call.in_args.get_string(kOfxPropName, 0).unwrap_or_default();
-        if name == "clearCache" {
-            // A button press never fetches images: it only tells the runtime.
-            match runtime_link::acquire().and_then(|mut c| {
-                c.purge_cache()?;
-                runtime_link::release(c);
-                Ok(())
-            }) {
-                Ok(()) => effect.set_persistent_message(None),
-                Err(e) => effect.set_persistent_message(Some((kOfxMessageError, &e.to_string()))),
-            }
-            return Ok(Reply::Ok);
-        }
-        return Ok(Reply::Default);
-    }
-    if a == kOfxActionPurgeCaches {
-        runtime_link::reset();
-        return Ok(Reply::Ok);
-    }
-    if a == kOfxImageEffectActionBeginSequenceRender
-        || a == kOfxImageEffectActionEndSequenceRender
-        || a == kOfxActionBeginInstanceChanged
-        || a == kOfxActionEndInstanceChanged
-    {
-        return Ok(Reply::Ok);
-    }
-    Ok(Reply::Default)
 }
 
 fn radius_at(effect: &Effect, t: f64) -> Result<i64, Error> {
@@ -122,69 +89,6 @@ fn radius_at(effect: &Effect, t: f64) -> Result<i64, Error> {
         _ => (1, 15),
     };
     Ok((effect.params()?.param("radius")?.int_at(t)? as i64).clamp(lo, hi))
-}
-
-/// Every parameter that shapes the pixels, sampled at `t`, in the effect's declared order.
-fn params_at(effect: &Effect, t: f64) -> Result<Vec<(String, ParamValue)>, Error> {
-    let params = effect.params()?;
-    let mut out = Vec::new();
-    for spec in SPEC.params.iter().filter(|p| p.in_job()) {
-        let p = params.param(spec.name)?;
-        // Hosts need not hold values inside the declared range (the official HostSupport
-        // does not, for values a script sets): clamp as the frames needed already do, so the
-        // job asks for what was fetched.
-        let v = match spec.kind {
-            ParamKind::Double { min, max, .. } => {
-                let v = p.double_at(t)?;
-                if !v.is_finite() {
-                    return Err(Error::failed(format!(
-                        "Temporal Refine: {} is {v}; give a number from {min} to {max}",
-                        spec.label
-                    )));
-                }
-                ParamValue::Double(v.clamp(min, max))
-            }
-            ParamKind::Int { min, max, .. } => {
-                ParamValue::Int((p.int_at(t)? as i64).clamp(min, max))
-            }
-            ParamKind::Bool { .. } => ParamValue::Bool(p.int_at(t)? != 0),
-            ParamKind::Choice { options, .. } => ParamValue::Choice(
-                (p.int_at(t)?.max(0) as u32).min(options.len().saturating_sub(1) as u32),
-            ),
-            ParamKind::PushButton => continue,
-        };
-        out.push((spec.name.to_string(), v));
-    }
-    Ok(out)
-}
-
-struct Hooks<'a> {
-    effect: &'a Effect,
-    cancelled_by_user: bool,
-}
-
-impl RenderHooks for Hooks<'_> {
-    fn progress(&mut self, fraction: f32) {
-        if !self.effect.progress_update(fraction as f64) {
-            self.cancelled_by_user = true;
-        }
-    }
-    fn should_abort(&mut self) -> bool {
-        self.cancelled_by_user || self.effect.aborted()
-    }
-}
-
-fn render(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
-    let t = call.in_args.get_double(kOfxPropTime, 0)?;
-    let result = render_frame(effect, t);
-    match &result {
-        Ok(_) => effect.set_persistent_message(None),
-        Err(e) if e.status == kOfxStatFailed => {
-            effect.set_persistent_message(Some((kOfxMessageError, &e.message)))
-        }
-        Err(_) => {}
-    }
-    result
 }
 
 fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
@@ -269,11 +173,12 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
     let job = Job {
         effect: SPEC.id.into(),
         effect_version: SPEC.algorithm_version,
-        params: params_at(effect, t)?,
+        params: job_params(SPEC, &effect.params()?, t, None)?,
         width: w,
         height: h,
         inputs: Vec::new(),
         centre: centre as u32,
+        position: None,
     };
     let inputs: Vec<InputFrame<'_>> = frames
         .iter()
@@ -285,33 +190,19 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         .collect();
 
     effect.progress_start("Temporal Refine");
-    let mut hooks = Hooks {
-        effect,
-        cancelled_by_user: false,
-    };
-    let outcome = runtime_link::acquire().and_then(|mut conn| {
+    let mut hooks = HostHooks::new(effect);
+    let outcome = runtime_link::with_connection(|conn| {
         // The whole frame is computed (flow needs it); writing clips to the output's bounds,
         // which cover the render window.
-        let result = conn.render(&job, &inputs, &mut hooks).map(|frame| {
-            output
-                .image(t, None)
-                .and_then(|img| img.ok_or_else(|| Error::failed("the host gave no output image")))
-                .and_then(|img| {
-                    // SAFETY: the host owns the output image memory until it is released.
-                    unsafe { write_from(img.desc(), bounds, frame.pixels) }
-                        .map_err(|e| Error::failed(format!("writing the output: {e}")))
-                })
-        });
-        match &result {
-            Ok(_) | Err(ClientError::RenderFailed(_)) | Err(ClientError::Cancelled) => {
-                runtime_link::release(conn)
-            }
-            // The connection is dead or confused: drop it, and the rest of the pool with it
-            // when the runtime itself went away.
-            Err(ClientError::RuntimeGone { .. }) => runtime_link::reset(),
-            Err(_) => {}
-        }
-        result
+        let frame = conn.render(&job, &inputs, &mut hooks)?;
+        Ok(output
+            .image(t, None)
+            .and_then(|img| img.ok_or_else(|| Error::failed("the host gave no output image")))
+            .and_then(|img| {
+                // SAFETY: the host owns the output image memory until it is released.
+                unsafe { write_from(img.desc(), bounds, frame.pixels) }
+                    .map_err(|e| Error::failed(format!("writing the output: {e}")))
+            }))
     });
     effect.progress_end();
     match outcome {

@@ -299,6 +299,11 @@ impl GenerateRunner {
             .collect()
     }
 
+    fn is_cached(&self, key: &SegmentKey) -> bool {
+        self.segments.lock().entries.contains_key(key)
+            || self.disk.as_ref().is_some_and(|d| d.contains(key))
+    }
+
     /// The segment from memory, else from the disk cache (then kept in memory).
     fn cached(&self, key: &SegmentKey) -> Option<Tensor> {
         if let Some(t) = self.segments.lock().get(key) {
@@ -368,6 +373,38 @@ fn bits(v: f64) -> u64 {
     v.to_bits()
 }
 
+/// The keys of segments 0 ..= `upto`, in order: each names the one before it.
+fn segment_keys(
+    clip: &ClipJob<'_>,
+    identity: &EngineIdentity,
+    timeline: &Timeline,
+    condition: Option<[u8; 32]>,
+    upto: usize,
+) -> Vec<SegmentKey> {
+    let mut keys: Vec<SegmentKey> = Vec::with_capacity(upto + 1);
+    for k in 0..=upto {
+        let parts = SegmentKeyParts {
+            model: identity,
+            effect: clip.effect,
+            algorithm_version: clip.algorithm_version,
+            prompt: clip.prompt,
+            negative_prompt: clip.negative_prompt,
+            prompt_end: clip.prompt_end,
+            seed: clip.seed,
+            steps: clip.steps,
+            draft: clip.draft,
+            shift: clip.shift.map(bits),
+            guidance: bits(timeline.segment_mean(clip.guidance, k)),
+            prompt_mix: bits(timeline.segment_mean(clip.prompt_mix, k)),
+            segment: k,
+            starts_from: if k == 0 { condition } else { Some(keys[k - 1]) },
+        };
+        let bytes = postcard::to_stdvec(&parts).expect("key parts serialise");
+        keys.push(*blake3::hash(&bytes).as_bytes());
+    }
+    keys
+}
+
 impl Runner for GenerateRunner {
     fn identity(&self, job: &Job, device: &str) -> Result<EngineIdentity, String> {
         let dir = model_dir(text(job, "model"), &self.builtin)?;
@@ -391,7 +428,7 @@ impl Runner for GenerateRunner {
         inputs: &[Frame],
         progress: &mut Progress<'_>,
     ) -> Result<Vec<f32>, RunError> {
-        let clip = ClipJob::read(job, &self.builtin)?;
+        let mut clip = ClipJob::read(job, &self.builtin)?;
         let label = clip.label();
         let identity = self
             .identity(job, "cpu")
@@ -431,31 +468,13 @@ impl Runner for GenerateRunner {
             None
         };
 
-        // Every segment up to the one asked for, keyed in order.
-        let mut keys: Vec<SegmentKey> = Vec::with_capacity(sample.segment + 1);
-        for k in 0..=sample.segment {
-            let starts_from = match k {
-                0 => condition.as_ref().map(|(hash, _)| *hash),
-                _ => Some(keys[k - 1]),
-            };
-            let parts = SegmentKeyParts {
-                model: &identity,
-                effect: clip.effect,
-                algorithm_version: clip.algorithm_version,
-                prompt: clip.prompt,
-                negative_prompt: clip.negative_prompt,
-                prompt_end: clip.prompt_end,
-                seed: clip.seed,
-                steps: clip.steps,
-                draft: clip.draft,
-                shift: clip.shift.map(bits),
-                guidance: bits(timeline.segment_mean(clip.guidance, k)),
-                prompt_mix: bits(timeline.segment_mean(clip.prompt_mix, k)),
-                segment: k,
-                starts_from,
-            };
-            let bytes = postcard::to_stdvec(&parts).expect("key parts serialise");
-            keys.push(*blake3::hash(&bytes).as_bytes());
+        let condition_hash = condition.as_ref().map(|(hash, _)| *hash);
+        let mut keys = segment_keys(&clip, &identity, &timeline, condition_hash, sample.segment);
+        // A preview shows the final clip when it is made, else a draft: never a final
+        // generation for a thumbnail.
+        if clip.position.preview && !clip.draft && !keys.iter().all(|k| self.is_cached(k)) {
+            clip.draft = true;
+            keys = segment_keys(&clip, &identity, &timeline, condition_hash, sample.segment);
         }
         // The newest segment already made; the rest are generated from there in order.
         let mut have: Option<(usize, Tensor)> = None;
