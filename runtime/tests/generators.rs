@@ -387,3 +387,133 @@ fn a_preview_shows_a_draft_until_the_final_clip_is_made_and_then_the_final_clip(
     );
     assert_eq!(generated(&mut conn), 2);
 }
+
+struct AbortAfter(Instant);
+impl RenderHooks for AbortAfter {
+    fn progress(&mut self, _: f32) {}
+    fn should_abort(&mut self) -> bool {
+        Instant::now() >= self.0
+    }
+}
+
+#[test]
+fn an_abort_cancels_the_generation_when_nobody_else_waits() {
+    let (_rt, mut conn) = TestRuntime::start("abort");
+    // Long enough to be mid-generation when the host aborts (12 s: six segments).
+    let j = job(
+        &TEXT_TO_VIDEO,
+        (64, 64),
+        24.0,
+        287.0,
+        &[
+            ("seed", ParamValue::Int(31337)),
+            ("duration", ParamValue::Double(12.0)),
+        ],
+    );
+    let abort = AbortAfter(Instant::now() + Duration::from_millis(800));
+    match conn.render(&j, &[], &mut { abort }) {
+        Err(ClientError::Cancelled) => {}
+        other => panic!("expected a cancelled render, got {:?}", other.map(|_| ())),
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = conn.status().unwrap();
+        if s.jobs_cancelled >= 1 {
+            assert!(
+                s.segments_generated < 6,
+                "the generation stopped: {} segments made",
+                s.segments_generated
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job was not cancelled: {s:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn two_clients_asking_for_different_frames_of_one_new_clip_share_one_generation() {
+    let (rt, mut first) = TestRuntime::start("two-clients");
+    let mut second = rt.connect();
+    let seed = [
+        ("seed", ParamValue::Int(2024)),
+        ("quality", ParamValue::Choice(0)),
+    ];
+    let a = job(&TEXT_TO_VIDEO, (64, 36), 24.0, 3.0, &seed);
+    let b = job(&TEXT_TO_VIDEO, (64, 36), 24.0, 40.0, &seed);
+    let other = std::thread::spawn(move || render(&mut second, &b, &[]));
+    let frame_a = render(&mut first, &a, &[]);
+    let frame_b = other.join().unwrap();
+    assert_ne!(frame_a, frame_b);
+    assert_eq!(generated(&mut first), 1, "one segment for both");
+}
+
+/// A Wan directory (the random tiny Wan2.1 config of the parity tests) as `model`, with its
+/// native clip format said in its model_index.json.
+fn tiny_wan_dir(name: &str) -> PathBuf {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../diffusion/fixtures/wan/models/wan21");
+    let dir = std::env::temp_dir().join(format!("dfx-gen-wan-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for part in [
+        "scheduler",
+        "text_encoder",
+        "tokenizer",
+        "transformer",
+        "vae",
+    ] {
+        std::fs::create_dir_all(dir.join(part)).unwrap();
+        for f in std::fs::read_dir(fixture.join(part)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), dir.join(part).join(f.file_name())).unwrap();
+        }
+    }
+    let index = std::fs::read_to_string(fixture.join("model_index.json")).unwrap();
+    let index = index.replacen(
+        '{',
+        r#"{ "_dreamfx_native_clip": { "width": 48, "height": 32, "frames": 9, "fps": 16.0 },"#,
+        1,
+    );
+    std::fs::write(dir.join("model_index.json"), index).unwrap();
+    dir
+}
+
+#[test]
+fn a_wan_directory_works_as_the_model() {
+    let (_rt, mut conn) = TestRuntime::start("wan");
+    let wan = tiny_wan_dir("ok");
+    let model = ParamValue::Text(wan.to_str().unwrap().into());
+    let changes = [
+        ("model", model.clone()),
+        ("steps", ParamValue::Int(2)),
+        ("duration", ParamValue::Double(0.5)),
+    ];
+    let frame = render(
+        &mut conn,
+        &job(&TEXT_TO_VIDEO, (96, 64), 16.0, 3.0, &changes),
+        &[],
+    );
+    assert_eq!(frame.len(), 96 * 64 * 4);
+    assert!(frame.iter().all(|v| v.is_finite()));
+    assert_eq!(generated(&mut conn), 1);
+    // Two segments need a model that continues from an image (TI2V); Wan2.1 T2V does not.
+    let long = [
+        ("model", model),
+        ("steps", ParamValue::Int(2)),
+        ("duration", ParamValue::Double(2.0)),
+    ];
+    match conn.render(
+        &job(&TEXT_TO_VIDEO, (96, 64), 16.0, 20.0, &long),
+        &[],
+        &mut NoHooks,
+    ) {
+        Err(ClientError::RenderFailed(m)) => {
+            assert!(m.contains("TI2V") && m.contains("Duration"), "{m}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let _ = std::fs::remove_dir_all(&wan);
+}
