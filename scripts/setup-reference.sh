@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python reference (torch 2.13 + pinned diffusers/transformers, ~2.6 GB of wheels, runs on
-# CPU) in third_party/pyref: needed only to regenerate the Wan parity fixtures and for the
-# runtime-vs-reference benchmark. CI and the tests do not need it.
+# CPU) in third_party/pyref: needed only to regenerate the parity fixtures (diffusion/fixtures/wan
+# and diffusion/fixtures/mochi share this environment) and for the runtime-vs-reference
+# benchmark. CI and the tests do not need it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/third_party/pyref"

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::ValueEnum;
-use dreamfx_diffusion::pipelines::wan::{Request, WanPipeline};
+use dreamfx_diffusion::pipelines::wan::Request;
+use dreamfx_diffusion::pipelines::Pipeline;
 use dreamfx_diffusion::schedulers::{RestartSampling, SchedulerConfig};
 use tch::{Device, Tensor};
 
@@ -74,7 +75,8 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
     // Fail on the output before loading anything or generating.
     let out = OutputDir::prepare(&args.out, args.force)?;
     let model = args.model.clone().unwrap_or_else(crate::default_model);
-    let pipe = WanPipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
+    // Any supported family: model_index.json names it.
+    let pipe = Pipeline::load(&model, Device::Cpu).map_err(|e| e.to_string())?;
     for (what, text) in [
         ("prompt", &args.prompt),
         ("negative prompt", &args.negative),
@@ -89,7 +91,7 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
     }
     let scheduler = match args.scheduler {
         None => None,
-        Some(Sampler::Unipc) => Some(match pipe.scheduler.clone() {
+        Some(Sampler::Unipc) => Some(match pipe.scheduler().clone() {
             s @ SchedulerConfig::UniPc { .. } => s,
             _ => SchedulerConfig::unipc_flow(1.0),
         }),
@@ -119,7 +121,7 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
     };
     let bar = crate::progress_bar(0, "{bar:30} step {pos}/{len}  {elapsed_precise}", verbosity);
     let generated = pipe
-        .generate(&req, &mut |done, total| {
+        .generate(&req, None, &mut |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
             true

@@ -124,9 +124,24 @@ impl WeightFiles {
         vs: &nn::VarStore,
         rename: &dyn Fn(&str) -> String,
     ) -> Result<(), LoadError> {
+        self.load_into_skipping(vs, rename, &|_| false)
+    }
+
+    /// [`WeightFiles::load_into`], leaving out the file's tensors for which `skip` (given the
+    /// name in the file) is true: parts of a checkpoint this model does not build (e.g. a VAE's
+    /// encoder when only its decoder runs) are neither checked nor copied.
+    pub fn load_into_skipping(
+        &self,
+        vs: &nn::VarStore,
+        rename: &dyn Fn(&str) -> String,
+        skip: &dyn Fn(&str) -> bool,
+    ) -> Result<(), LoadError> {
         let headers = self.headers()?;
-        let renamed: HashMap<String, &TensorHeader> =
-            headers.iter().map(|(n, h)| (rename(n), h)).collect();
+        let renamed: HashMap<String, &TensorHeader> = headers
+            .iter()
+            .filter(|(n, _)| !skip(n))
+            .map(|(n, h)| (rename(n), h))
+            .collect();
         let vars = vs.variables();
         let mut wanted: Vec<(&String, &Tensor)> = vars.iter().collect();
         wanted.sort_by(|a, b| a.0.cmp(b.0));
@@ -162,6 +177,9 @@ impl WeightFiles {
         let _guard = tch::no_grad_guard();
         for file in &self.files {
             for (name, tensor) in Tensor::read_safetensors(file)? {
+                if skip(&name) {
+                    continue;
+                }
                 let mut var = vars[&rename(&name)].shallow_clone();
                 let kind = var.kind();
                 var.copy_(&tensor.to_kind(kind).to_device(var.device()));

@@ -454,9 +454,17 @@ fn two_clients_asking_for_different_frames_of_one_new_clip_share_one_generation(
 /// A Wan directory (the random tiny Wan2.1 config of the parity tests) as `model`, with its
 /// native clip format said in its model_index.json.
 fn tiny_wan_dir(name: &str) -> PathBuf {
-    let fixture =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../diffusion/fixtures/wan/models/wan21");
-    let dir = std::env::temp_dir().join(format!("dfx-gen-wan-{name}-{}", std::process::id()));
+    fixture_model_dir("wan/models/wan21", name, (48, 32, 9, 16.0))
+}
+
+/// A copy of a parity-test model (a random tiny config) whose model_index.json says its native
+/// clip: (width, height, frames, fps).
+fn fixture_model_dir(fixture: &str, name: &str, clip: (i64, i64, i64, f64)) -> PathBuf {
+    let (w, h, frames, fps) = clip;
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../diffusion/fixtures")
+        .join(fixture);
+    let dir = std::env::temp_dir().join(format!("dfx-gen-model-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for part in [
         "scheduler",
@@ -472,12 +480,14 @@ fn tiny_wan_dir(name: &str) -> PathBuf {
         }
     }
     let index = std::fs::read_to_string(fixture.join("model_index.json")).unwrap();
-    let index = index.replacen(
-        '{',
-        r#"{ "_dreamfx_native_clip": { "width": 48, "height": 32, "frames": 9, "fps": 16.0 },"#,
-        1,
+    let native = format!(
+        r#"{{ "_dreamfx_native_clip": {{ "width": {w}, "height": {h}, "frames": {frames}, "fps": {fps:?} }},"#
     );
-    std::fs::write(dir.join("model_index.json"), index).unwrap();
+    std::fs::write(
+        dir.join("model_index.json"),
+        index.replacen('{', &native, 1),
+    )
+    .unwrap();
     dir
 }
 
@@ -516,4 +526,36 @@ fn a_wan_directory_works_as_the_model() {
         other => panic!("{:?}", other.map(|_| ())),
     }
     let _ = std::fs::remove_dir_all(&wan);
+}
+
+#[test]
+fn a_mochi_directory_works_as_the_model_and_says_it_cannot_start_from_an_image() {
+    let (_rt, mut conn) = TestRuntime::start("mochi");
+    let mochi = fixture_model_dir("mochi/models/mochi", "mochi", (48, 32, 13, 30.0));
+    let model = ParamValue::Text(mochi.to_str().unwrap().into());
+    let changes = [
+        ("model", model),
+        ("steps", ParamValue::Int(2)),
+        ("duration", ParamValue::Double(0.4)),
+    ];
+    let frame = render(
+        &mut conn,
+        &job(&TEXT_TO_VIDEO, (96, 64), 30.0, 5.0, &changes),
+        &[],
+    );
+    assert_eq!(frame.len(), 96 * 64 * 4);
+    assert!(frame.iter().all(|v| v.is_finite()));
+    assert_eq!(generated(&mut conn), 1);
+    let still = vec![0.5f32; 48 * 32 * 4];
+    let source = [InputFrame {
+        width: 48,
+        height: 32,
+        pixels: &still,
+    }];
+    let i2v = job(&IMAGE_TO_VIDEO, (96, 64), 30.0, 5.0, &changes);
+    match conn.render(&i2v, &source, &mut NoHooks) {
+        Err(ClientError::RenderFailed(m)) => assert!(m.contains("text only"), "{m}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let _ = std::fs::remove_dir_all(&mochi);
 }

@@ -1,2 +1,6 @@
-//! Model families: each a denoiser (transformer) and its VAE.
+//! Model families: each a denoiser (transformer) and its VAE, plus the layers they share.
+pub(crate) mod layers;
+pub mod mochi;
 pub mod wan;
+
+pub use layers::timestep_embedding;

@@ -211,6 +211,71 @@ impl SchedulerConfig {
     }
 }
 
+/// Mochi's sigma schedule (diffusers' `linear_quadratic_schedule`, from genmo's reference):
+/// the first half of the steps lowers the noise linearly to `1 - threshold_noise`, the second
+/// half quadratically to 0 (the trailing 0 is the scheduler's). Python float arithmetic, in the
+/// same order. Mochi-1 uses `threshold_noise` 0.025. Fewer than 2 steps is an error: the
+/// reference divides by zero there.
+pub fn linear_quadratic_sigmas(steps: usize, threshold_noise: f64) -> Result<Vec<f64>, String> {
+    if steps < 2 {
+        return Err(format!(
+            "Mochi's linear-quadratic schedule needs at least 2 steps, got {steps}"
+        ));
+    }
+    let linear_steps = (steps / 2) as f64;
+    let n = steps as f64;
+    let step_diff = linear_steps - threshold_noise * n;
+    let quadratic_steps = n - linear_steps;
+    let quadratic_coef = step_diff / (linear_steps * quadratic_steps.powi(2));
+    let linear_coef = threshold_noise / linear_steps - 2.0 * step_diff / quadratic_steps.powi(2);
+    let constant = quadratic_coef * linear_steps.powi(2);
+    let linear = (0..steps / 2).map(|i| i as f64 * threshold_noise / linear_steps);
+    let quadratic = (steps / 2..steps).map(|i| {
+        let i = i as f64;
+        quadratic_coef * i.powi(2) + linear_coef * i + constant
+    });
+    Ok(linear.chain(quadratic).map(|x| 1.0 - x).collect())
+}
+
+impl SchedulerConfig {
+    /// The sampler over given `sigmas`, one per step (diffusers' `set_timesteps(sigmas=...)`,
+    /// as `MochiPipeline` calls it): cast to float32, shifted once, a trailing 0 appended;
+    /// timesteps `sigma * num_train_timesteps`. Euler only (UniPC takes no custom sigmas).
+    pub fn build_with_sigmas(&self, sigmas: &[f64]) -> Result<Scheduler, String> {
+        let SchedulerConfig::Euler {
+            num_train_timesteps,
+            shift,
+        } = self
+        else {
+            return Err("custom sigmas need the flow-matching Euler scheduler".into());
+        };
+        if sigmas.is_empty() {
+            return Err("no sigmas".into());
+        }
+        // numpy float32 arithmetic (python scalars do not widen a float32 array).
+        let shift = *shift as f32;
+        let mut shifted: Vec<f32> = sigmas
+            .iter()
+            .map(|&s| {
+                let s = s as f32;
+                shift * s / (1.0 + (shift - 1.0) * s)
+            })
+            .collect();
+        let timesteps = shifted
+            .iter()
+            .map(|s| (s * *num_train_timesteps as f32) as f64)
+            .collect();
+        shifted.push(0.0);
+        Ok(Scheduler {
+            sigmas: shifted,
+            timesteps,
+            timestep_kind: Kind::Float,
+            step_index: 0,
+            solver: Solver::Euler,
+        })
+    }
+}
+
 /// numpy.linspace in float64, as numpy computes it.
 fn linspace(start: f64, stop: f64, n: usize) -> Vec<f64> {
     if n == 1 {

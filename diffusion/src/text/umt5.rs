@@ -1,6 +1,8 @@
 //! The Wan text encoder: the encoder half of umT5 (transformers' `UMT5EncoderModel`), its
 //! tokenizer (a `tokenizer.json` read with the Hugging Face `tokenizers` crate), and the prompt
-//! encoding of diffusers' `WanPipeline._get_t5_prompt_embeds`.
+//! encoding of diffusers' `WanPipeline._get_t5_prompt_embeds`. The same code is the T5 encoder
+//! (`T5EncoderModel`, Mochi's; see [`super::t5`]): the two differ only in where the relative
+//! position bias lives ([`PositionBias`]).
 //!
 //! Numerically this follows transformers' `modeling_umt5.py`:
 //! - token embedding `shared` (no scaling), dropout off;
@@ -236,31 +238,46 @@ struct SelfAttention {
     k: Linear,
     v: Linear,
     o: Linear,
-    relative_attention_bias: Tensor,
+    /// The bucket → per-head bias table; `None` in T5's layers after the first, which reuse
+    /// the first layer's bias.
+    relative_attention_bias: Option<Tensor>,
     n_heads: i64,
     d_kv: i64,
 }
 
 impl SelfAttention {
-    fn new(p: &nn::Path, c: &UmT5Config) -> SelfAttention {
+    fn new(p: &nn::Path, c: &UmT5Config, has_bias: bool) -> SelfAttention {
         let inner = c.num_heads * c.d_kv;
         SelfAttention {
             q: Linear::new(p, "q", c.d_model, inner),
             k: Linear::new(p, "k", c.d_model, inner),
             v: Linear::new(p, "v", c.d_model, inner),
             o: Linear::new(p, "o", inner, c.d_model),
-            relative_attention_bias: (p / "relative_attention_bias").var(
-                "weight",
-                &[c.relative_attention_num_buckets, c.num_heads],
-                nn::Init::Const(0.0),
-            ),
+            relative_attention_bias: has_bias.then(|| {
+                (p / "relative_attention_bias").var(
+                    "weight",
+                    &[c.relative_attention_num_buckets, c.num_heads],
+                    nn::Init::Const(0.0),
+                )
+            }),
             n_heads: c.num_heads,
             d_kv: c.d_kv,
         }
     }
 
-    /// `x`: (B, L, d_model); `buckets`: (L, L) bucket ids; `mask`: (B, 1, 1, L) additive.
-    fn forward(&self, x: &Tensor, buckets: &Tensor, mask: &Tensor) -> Tensor {
+    /// The additive attention bias `(1, H, L, L)` from this layer's table and the `(L, L)`
+    /// bucket ids, plus `mask` `(B, 1, 1, L)`; `None` when this layer has no table.
+    fn position_bias(&self, buckets: &Tensor, mask: &Tensor) -> Option<Tensor> {
+        let table = self.relative_attention_bias.as_ref()?;
+        // (L, L, H) → (1, H, L, L)
+        let bias = Tensor::embedding(table, buckets, -1, false, false)
+            .permute([2, 0, 1])
+            .unsqueeze(0);
+        Some(bias + mask)
+    }
+
+    /// `x`: (B, L, d_model); `position_bias`: (B or 1, H, L, L) additive, mask included.
+    fn forward(&self, x: &Tensor, position_bias: &Tensor) -> Tensor {
         let (b, l, _) = x
             .size3()
             .expect("hidden states are (batch, length, d_model)");
@@ -272,12 +289,6 @@ impl SelfAttention {
         let v = shape(self.v.forward(x));
         let q = shape(self.q.forward(x));
         let scores = q.matmul(&k.transpose(-1, -2));
-        // (L, L, H) → (1, H, L, L)
-        let position_bias =
-            Tensor::embedding(&self.relative_attention_bias, buckets, -1, false, false)
-                .permute([2, 0, 1])
-                .unsqueeze(0);
-        let position_bias = position_bias + mask;
         let scores = scores + position_bias;
         let weights = scores
             .to_kind(Kind::Float)
@@ -354,10 +365,38 @@ fn clamp_fp16(x: Tensor) -> Tensor {
     x.clamp(-clamp, clamp)
 }
 
-/// The umT5 encoder (transformers' `UMT5EncoderModel`), returning `last_hidden_state`.
+/// Where the encoder's relative position bias lives: the one difference between the umT5 and
+/// T5 encoders (transformers' `UMT5EncoderModel` and `T5EncoderModel` agree in everything
+/// else: RMS norms, unscaled attention, gated or plain feed-forward, fp16 clamping, `wo` kept in
+/// fp32 for fp16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionBias {
+    /// umT5: every layer has its own `relative_attention_bias`.
+    PerLayer,
+    /// T5: only the first layer has one; the bias it computes (mask included) is passed on to
+    /// every later layer.
+    FirstLayerShared,
+}
+
+impl PositionBias {
+    /// From `config.json`'s `model_type` (`"t5"` or `"umt5"`; umT5 when absent).
+    pub fn from_model_type(model_type: Option<&str>) -> Result<PositionBias, String> {
+        match model_type {
+            None | Some("umt5") => Ok(PositionBias::PerLayer),
+            Some("t5") => Ok(PositionBias::FirstLayerShared),
+            Some(other) => Err(format!(
+                "model_type {other:?} is not a T5-family encoder (\"t5\" or \"umt5\")"
+            )),
+        }
+    }
+}
+
+/// The umT5 encoder (transformers' `UMT5EncoderModel`), returning `last_hidden_state`; with
+/// [`PositionBias::FirstLayerShared`] the T5 encoder (`T5EncoderModel`, Mochi's text encoder).
 #[derive(Debug)]
 pub struct UmT5Encoder {
     config: UmT5Config,
+    position_bias: PositionBias,
     vs: nn::VarStore,
     shared: Tensor,
     blocks: Vec<Block>,
@@ -368,6 +407,16 @@ impl UmT5Encoder {
     /// Builds the encoder from `config` in a fresh VarStore of `kind` on `device`, every weight
     /// zero (layer norms one) until loaded.
     pub fn new(config: &UmT5Config, device: Device, kind: Kind) -> Result<UmT5Encoder, String> {
+        Self::with_position_bias(config, PositionBias::PerLayer, device, kind)
+    }
+
+    /// [`UmT5Encoder::new`] for either variant of the T5 family.
+    pub fn with_position_bias(
+        config: &UmT5Config,
+        position_bias: PositionBias,
+        device: Device,
+        kind: Kind,
+    ) -> Result<UmT5Encoder, String> {
         config.validate()?;
         let (gated, act) = config.feed_forward()?;
         let mut vs = nn::VarStore::new(device);
@@ -384,7 +433,11 @@ impl UmT5Encoder {
                 let l1 = &b / 1;
                 Block {
                     attn_norm: RmsNorm::new(&(&l0 / "layer_norm"), c.d_model, c.layer_norm_epsilon),
-                    attn: SelfAttention::new(&(&l0 / "SelfAttention"), c),
+                    attn: SelfAttention::new(
+                        &(&l0 / "SelfAttention"),
+                        c,
+                        i == 0 || position_bias == PositionBias::PerLayer,
+                    ),
                     ff_norm: RmsNorm::new(&(&l1 / "layer_norm"), c.d_model, c.layer_norm_epsilon),
                     ff: FeedForward::new(&(&l1 / "DenseReluDense"), c, gated, act),
                 }
@@ -404,6 +457,7 @@ impl UmT5Encoder {
         );
         Ok(UmT5Encoder {
             config: config.clone(),
+            position_bias,
             vs,
             shared,
             blocks,
@@ -411,15 +465,24 @@ impl UmT5Encoder {
         })
     }
 
-    /// Loads `text_encoder/` (config.json and safetensors weights) onto `device` in `kind`.
+    /// Loads `text_encoder/` (config.json and safetensors weights) onto `device` in `kind`: a
+    /// umT5 encoder, or a T5 one when `config.json`'s `model_type` is `"t5"`.
     pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<UmT5Encoder, LoadError> {
+        #[derive(Deserialize)]
+        struct ModelType {
+            model_type: Option<String>,
+        }
         let config: UmT5Config = read_config(dir)?;
+        let bad_config = |why| LoadError::BadConfig {
+            path: dir.join("config.json"),
+            why,
+        };
+        let model_type: ModelType = read_config(dir)?;
+        let position_bias =
+            PositionBias::from_model_type(model_type.model_type.as_deref()).map_err(bad_config)?;
         let files = WeightFiles::find(dir)?;
-        let encoder =
-            UmT5Encoder::new(&config, device, kind).map_err(|why| LoadError::BadConfig {
-                path: dir.join("config.json"),
-                why,
-            })?;
+        let encoder = UmT5Encoder::with_position_bias(&config, position_bias, device, kind)
+            .map_err(bad_config)?;
         files.load_into(&encoder.vs, &|name: &str| {
             if name == "encoder.embed_tokens.weight" {
                 "shared.weight".to_string()
@@ -432,6 +495,11 @@ impl UmT5Encoder {
 
     pub fn config(&self) -> &UmT5Config {
         &self.config
+    }
+
+    /// umT5 (a bias per layer) or T5 (the first layer's, shared).
+    pub fn position_bias(&self) -> PositionBias {
+        self.position_bias
     }
 
     /// The weights, named as transformers names them (for freezing, training, saving).
@@ -474,10 +542,22 @@ impl UmT5Encoder {
             device,
         );
         let mut x = x;
+        let mut shared_bias: Option<Tensor> = None;
         for block in &self.blocks {
-            let h = block
-                .attn
-                .forward(&block.attn_norm.forward(&x), &buckets, &mask);
+            // umT5: each layer's own bias; T5: the first layer's, reused by the others.
+            let bias = match block.attn.position_bias(&buckets, &mask) {
+                Some(bias) => {
+                    if self.position_bias == PositionBias::FirstLayerShared {
+                        shared_bias = Some(bias.shallow_clone());
+                    }
+                    bias
+                }
+                None => shared_bias
+                    .as_ref()
+                    .expect("the first layer of a T5 encoder has the position bias")
+                    .shallow_clone(),
+            };
+            let h = block.attn.forward(&block.attn_norm.forward(&x), &bias);
             x = clamp_fp16(&x + h);
             let h = block.ff.forward(&block.ff_norm.forward(&x));
             x = clamp_fp16(&x + h);

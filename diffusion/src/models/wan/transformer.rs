@@ -12,10 +12,13 @@
 //! `forward` does not switch autograd off: wrap inference in `tch::no_grad`.
 use std::path::Path;
 
-use tch::nn::{self, Init};
+use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 use crate::loading::{read_config, LoadError, WeightFiles};
+/// Shared with the other families; re-exported where it has always been.
+pub use crate::models::layers::timestep_embedding;
+use crate::models::layers::{Builder, Linear};
 
 /// `transformer/config.json` as diffusers writes it (unknown keys are ignored; missing keys take
 /// diffusers' `WanTransformer3DModel.__init__` defaults).
@@ -258,95 +261,12 @@ pub fn is_original_name(name: &str) -> bool {
         || name.contains(".modulation")
 }
 
-/// A `nn.Linear` whose parameters live in a chosen kind.
-#[derive(Debug)]
-struct Linear {
-    weight: Tensor,
-    bias: Tensor,
-}
-
-impl Linear {
-    fn new(p: &nn::Path, in_dim: i64, out_dim: i64, b: &Builder) -> Linear {
-        Linear::with_kind(p, in_dim, out_dim, b, b.kind)
-    }
-
-    fn with_kind(p: &nn::Path, in_dim: i64, out_dim: i64, b: &Builder, kind: Kind) -> Linear {
-        // torch.nn.Linear's default: kaiming_uniform(a=sqrt(5)) = U(±1/sqrt(fan_in)) for both.
-        let bound = 1.0 / (in_dim as f64).sqrt();
-        Linear {
-            weight: b.var(p, "weight", &[out_dim, in_dim], bound, kind),
-            bias: b.var(p, "bias", &[out_dim], bound, kind),
-        }
-    }
-
-    fn forward(&self, xs: &Tensor) -> Tensor {
-        xs.linear(&self.weight, Some(&self.bias))
-    }
-}
-
-/// Creates variables: random (torch defaults) for a fresh model, zeros when weights follow.
-struct Builder {
-    device: Device,
-    kind: Kind,
-    random: bool,
-}
-
-impl Builder {
-    /// A variable initialised U(±bound) for a fresh model, zeros when weights follow.
-    fn var(&self, p: &nn::Path, name: &str, dims: &[i64], bound: f64, kind: Kind) -> Tensor {
-        let init = if self.random {
-            Init::Uniform {
-                lo: -bound,
-                up: bound,
-            }
-        } else {
-            Init::Const(0.)
-        };
-        self.add(p, name, dims, init, kind)
-    }
-
-    fn randn(&self, p: &nn::Path, name: &str, dims: &[i64], stdev: f64, kind: Kind) -> Tensor {
-        let init = if self.random {
-            Init::Randn { mean: 0., stdev }
-        } else {
-            Init::Const(0.)
-        };
-        self.add(p, name, dims, init, kind)
-    }
-
-    fn constant(&self, p: &nn::Path, name: &str, dims: &[i64], value: f64, kind: Kind) -> Tensor {
-        self.add(p, name, dims, Init::Const(value), kind)
-    }
-
-    fn add(&self, p: &nn::Path, name: &str, dims: &[i64], init: Init, kind: Kind) -> Tensor {
-        let t = nn::f_init(init, dims, self.device, kind).expect("allocating a variable");
-        p.add(name, t, true)
-    }
-}
-
 /// `torch.nn.LayerNorm` without affine, run in fp32 like diffusers' `FP32LayerNorm`; the result
 /// stays fp32 (callers cast back where the reference does).
 fn fp32_layer_norm(xs: &Tensor, eps: f64) -> Tensor {
     let dim = *xs.size().last().expect("layer norm of a scalar");
     xs.to_kind(Kind::Float)
         .layer_norm([dim], None::<&Tensor>, None::<&Tensor>, eps, true)
-}
-
-/// diffusers' `get_timestep_embedding(t, dim, flip_sin_to_cos=True, downscale_freq_shift=0)`:
-/// `[N] → [N, dim]` fp32, cosines first.
-pub fn timestep_embedding(timesteps: &Tensor, dim: i64) -> Tensor {
-    let half = dim / 2;
-    let device = timesteps.device();
-    let exponent = Tensor::arange(half, (Kind::Float, device)) * (-(10000f64).ln());
-    let exponent = exponent / (half as f64);
-    let freqs = exponent.exp();
-    let args = timesteps.to_kind(Kind::Float).unsqueeze(1) * freqs.unsqueeze(0);
-    let emb = Tensor::cat(&[args.cos(), args.sin()], -1);
-    if dim % 2 == 1 {
-        emb.constant_pad_nd([0, 1, 0, 0])
-    } else {
-        emb
-    }
 }
 
 /// One axis of diffusers' `get_1d_rotary_pos_embed(dim, n, 10000, use_real=True,

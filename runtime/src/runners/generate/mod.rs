@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dreamfx_diffusion::loading::model_identity;
-use dreamfx_diffusion::pipelines::wan::{PipelineError, Request, WanPipeline, MAX_SEQUENCE_LENGTH};
+use dreamfx_diffusion::pipelines::wan::{PipelineError, Request, MAX_SEQUENCE_LENGTH};
+use dreamfx_diffusion::pipelines::Pipeline;
 use dreamfx_diffusion::schedulers::RestartSampling;
 use dreamfx_diffusion::text::umt5::PromptTokenizer;
 use dreamfx_disk_cache::{DiskCache, Waited};
@@ -201,7 +202,7 @@ pub struct GenerateRunner {
     device: Device,
     builtin: PathBuf,
     /// libtorch modules may be used from one thread at a time: each model behind its lock.
-    models: Mutex<Vec<(PathBuf, Arc<Mutex<WanPipeline>>)>>,
+    models: Mutex<Vec<(PathBuf, Arc<Mutex<Pipeline>>)>>,
     /// Tokenizers alone, for prompt checks that must not wait behind a generation.
     tokenizers: Mutex<Vec<(PathBuf, Arc<PromptTokenizer>)>>,
     segments: Mutex<SegmentMemory>,
@@ -236,7 +237,7 @@ impl GenerateRunner {
         self.segments.lock().clear();
     }
 
-    fn pipeline(&self, dir: &Path, label: &str) -> Result<Arc<Mutex<WanPipeline>>, RunError> {
+    fn pipeline(&self, dir: &Path, label: &str) -> Result<Arc<Mutex<Pipeline>>, RunError> {
         let mut models = self.models.lock();
         if let Some(i) = models.iter().position(|(d, _)| d == dir) {
             let entry = models.remove(i);
@@ -245,7 +246,7 @@ impl GenerateRunner {
             return Ok(pipe);
         }
         let started = Instant::now();
-        let pipe = WanPipeline::load(dir, self.device).map_err(|e| {
+        let pipe = Pipeline::load(dir, self.device).map_err(|e| {
             RunError::Failed(format!(
                 "{label}: the model {} cannot be used: {e}. Model takes a directory in the \
                  diffusers layout (model_index.json, transformer/, vae/, text_encoder/, \
@@ -254,7 +255,12 @@ impl GenerateRunner {
                 dir.display()
             ))
         })?;
-        info!("loaded {} in {:.2?}", dir.display(), started.elapsed());
+        info!(
+            "loaded {} ({}) in {:.2?}",
+            dir.display(),
+            pipe.family(),
+            started.elapsed()
+        );
         let pipe = Arc::new(Mutex::new(pipe));
         models.push((dir.to_path_buf(), pipe.clone()));
         if models.len() > MODELS_KEPT {
@@ -416,7 +422,7 @@ impl Runner for GenerateRunner {
             )
         })?;
         Ok(EngineIdentity {
-            model: format!("wan:{id}"),
+            model: format!("weights:{id}"),
             device: device.into(),
             precision: "f32".into(),
         })
@@ -435,10 +441,10 @@ impl Runner for GenerateRunner {
             .map_err(|e| RunError::Failed(format!("{label}: {e}")))?;
         let pipe = self.pipeline(&clip.model, label)?;
         let pipe = pipe.lock();
-        let native = pipe.native;
+        let native = pipe.native(&clip.model);
         let timeline = Timeline::new(clip.duration, clip.position.rate, &native);
         let sample = timeline.locate(clip.position.frame);
-        if timeline.segments > 1 && !pipe.expand_timesteps {
+        if timeline.segments > 1 && !pipe.continues_from_image() {
             return Err(RunError::Failed(format!(
                 "{label}: {} s is {} segments of this model's {} frames, and segments continue \
                  from the frame before, which needs an image-to-video (TI2V) model. Shorten \
@@ -447,6 +453,15 @@ impl Runner for GenerateRunner {
                 timeline.segments,
                 native.frames,
                 timeline.stride as f64 / native.fps
+            )));
+        }
+        if job.effect == IMAGE_TO_VIDEO.id && !pipe.continues_from_image() {
+            return Err(RunError::Failed(format!(
+                "{label}: the {} model {} generates from text only; starting from the Source \
+                 frame needs an image-to-video (TI2V) model such as Wan2.2 TI2V or the built-in \
+                 dreamfx-tiny",
+                pipe.family(),
+                clip.model.display()
             )));
         }
         let condition = if job.effect == IMAGE_TO_VIDEO.id {
@@ -537,7 +552,7 @@ impl GenerateRunner {
     #[allow(clippy::too_many_arguments)]
     fn segment(
         &self,
-        pipe: &WanPipeline,
+        pipe: &Pipeline,
         clip: &ClipJob<'_>,
         timeline: &Timeline,
         k: usize,
@@ -564,14 +579,9 @@ impl GenerateRunner {
                 Err(e) => warn!("disk cache: {e}; generating without a claim"),
             }
         }
-        let native = pipe.native;
+        let native = pipe.native(&clip.model);
         let mix = timeline.segment_mean(clip.prompt_mix, k);
         let guidance = timeline.segment_mean(clip.guidance, k);
-        let encode = |p: &str| pipe.encode_prompt(p).map_err(|e| failed(clip, e));
-        let mut embeds = encode(clip.prompt)?;
-        if mix > 0.0 && !clip.prompt_end.trim().is_empty() {
-            embeds = embeds * (1.0 - mix) + encode(clip.prompt_end)? * mix;
-        }
         let req = Request {
             prompt: clip.prompt.to_string(),
             negative_prompt: clip.negative_prompt.to_string(),
@@ -593,8 +603,9 @@ impl GenerateRunner {
         };
         let started = Instant::now();
         let mut last_renewal = Instant::now();
+        let prompt_end = Some((clip.prompt_end.trim(), mix));
         let generated = pipe
-            .generate_with_prompt_embeds(&req, &embeds, &mut |done, total| {
+            .generate(&req, prompt_end, &mut |done, total| {
                 if let Some(guard) = claim.as_mut() {
                     if last_renewal.elapsed() > CLAIM_LEASE / 4 {
                         last_renewal = Instant::now();
