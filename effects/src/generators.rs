@@ -241,7 +241,7 @@ pub const TEXT_TO_VIDEO: EffectSpec = EffectSpec {
     id: "dreamfx.TextToVideo",
     version_major: 1,
     version_minor: 0,
-    algorithm_version: 1,
+    algorithm_version: 2,
     label: "Text to Video",
     description: "Generates a clip from a prompt with a video diffusion model (the built-in \
                   dreamfx-tiny, or Wan from a model directory). The clip is generated once and \
@@ -281,7 +281,7 @@ pub const IMAGE_TO_VIDEO: EffectSpec = EffectSpec {
     id: "dreamfx.ImageToVideo",
     version_major: 1,
     version_minor: 0,
-    algorithm_version: 1,
+    algorithm_version: 2,
     label: "Image to Video",
     description: "Animates one Source frame under a prompt: the generated clip starts from that \
                   frame (first-frame conditioning) and moves as the prompt says.",

@@ -7,6 +7,7 @@
 //! disk cache, so a segment is generated once however many instances, hosts, restarts or farm
 //! nodes ask; only the segments whose inputs changed are made again.
 pub mod fit;
+pub mod interpolate;
 pub mod timeline;
 
 use std::collections::HashMap;
@@ -32,6 +33,8 @@ use self::fit::Fit;
 use self::timeline::Timeline;
 use super::{to_rgba_pixels, Frame, Progress, RunError, Runner};
 
+/// Bumped when a segment's pixels for the same parameters change (seeds, conditioning, steps).
+const SEGMENT_VERSION: u32 = 1;
 /// Draft quality: this many steps at most, and no restart sampling.
 const DRAFT_STEPS: usize = 4;
 /// Loaded models kept (each holds its weights in memory).
@@ -45,7 +48,6 @@ const CLAIM_LEASE: Duration = Duration::from_secs(60);
 /// A generator job's parameters, read once.
 struct ClipJob<'a> {
     effect: &'a str,
-    algorithm_version: u32,
     prompt: &'a str,
     negative_prompt: &'a str,
     prompt_end: &'a str,
@@ -83,7 +85,6 @@ impl<'a> ClipJob<'a> {
         let shift = number("shift");
         Ok(ClipJob {
             effect: spec.id,
-            algorithm_version: spec.algorithm_version,
             prompt: text(job, "prompt"),
             negative_prompt: text(job, "negativePrompt"),
             prompt_end: text(job, "promptEnd"),
@@ -136,7 +137,10 @@ pub fn model_dir(param: &str, builtin: &Path) -> Result<PathBuf, String> {
 struct SegmentKeyParts<'a> {
     model: &'a EngineIdentity,
     effect: &'a str,
-    algorithm_version: u32,
+    /// How segments are generated ([`SEGMENT_VERSION`]): not the effect's algorithm version,
+    /// which also covers what happens after (resampling, fitting) and must not make clips
+    /// generate again.
+    segment_version: u32,
     prompt: &'a str,
     negative_prompt: &'a str,
     prompt_end: &'a str,
@@ -392,7 +396,7 @@ fn segment_keys(
         let parts = SegmentKeyParts {
             model: identity,
             effect: clip.effect,
-            algorithm_version: clip.algorithm_version,
+            segment_version: SEGMENT_VERSION,
             prompt: clip.prompt,
             negative_prompt: clip.negative_prompt,
             prompt_end: clip.prompt_end,
@@ -527,14 +531,9 @@ impl Runner for GenerateRunner {
             segment = Some(made);
         }
         let segment = segment.expect("the asked-for segment exists by now");
-        // [h, w, 3] frames a and b, blended, as [3, h, w].
-        let a = segment.get(sample.a as i64);
-        let frame = if sample.weight > 0.0 {
-            a * (1.0 - sample.weight) + segment.get(sample.b as i64) * sample.weight
-        } else {
-            a
-        };
-        let frame = frame.permute([2, 0, 1]).contiguous();
+        // Model frames a and b ([h, w, 3]) as [3, h, w], and the host frame between them.
+        let chw = |i: usize| segment.get(i as i64).permute([2, 0, 1]).contiguous();
+        let frame = interpolate::between(&chw(sample.a), &chw(sample.b), sample.weight);
         let out = fit::to_host(
             &frame,
             job.width as i64,
