@@ -6,6 +6,7 @@
 mod cache;
 mod generate;
 mod output;
+mod refine_bench;
 mod refine_report;
 mod sibling;
 mod tiny_eval;

@@ -7,6 +7,11 @@
 //!
 //! The defaults of `RefineParams` and `Tuning` were tuned on seed 1 (1280×720, 40 frames);
 //! the report's default seeds (11, 12) were not used for tuning.
+//!
+//! `--bench` (issue 24) adds the speed table against the ffmpeg chain, the upscale table
+//! (against ffmpeg's bicubic and Lanczos) and the stabilise table (against ffmpeg's vidstab
+//! and deshake), each measured against its baseline in the same run (see [`crate::refine_bench`]);
+//! `--speed`, `--upscale`, `--stabilise` pick single tables.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -21,15 +26,16 @@ use crate::{finite_in, progress_bar, Verbosity};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Clip width in pixels.
-    #[arg(long, default_value_t = 1280, value_parser = clap::value_parser!(u32).range(16..=8192))]
-    width: u32,
-    /// Clip height in pixels.
-    #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=8192))]
-    height: u32,
-    /// Frames per clip (the flicker index and warping error compare neighbours: at least 2).
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..=10_000))]
-    frames: u32,
+    /// Clip width in pixels [default: 1280; with --bench 320, with --bench --full 1280].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    width: Option<u32>,
+    /// Clip height in pixels [default: 720; with --bench 180, with --bench --full 720].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    height: Option<u32>,
+    /// Frames per clip (the flicker index and warping error compare neighbours: at least 2)
+    /// [default: 40; with --bench 16, with --bench --full 40].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    frames: Option<u32>,
     /// Test clip seeds, comma-separated (seed 1 was used for tuning; report on others).
     #[arg(long, value_delimiter = ',', default_value = "11,12")]
     seeds: Vec<u64>,
@@ -64,6 +70,8 @@ pub struct Args {
     /// (timers inside `refine`, off otherwise).
     #[arg(long)]
     profile: bool,
+    #[command(flatten)]
+    pub bench: crate::refine_bench::BenchArgs,
 }
 
 /// The `Tuning` knobs `--set` may change.
@@ -85,6 +93,13 @@ const KNOBS: &[&str] = &[
     "norm_sigma",
     "presmooth",
     "min_size",
+    "upscale_flow_max_width",
+    "upscale_flow_iters_fine",
+    "backprojection_iters",
+    "backprojection_step",
+    "stabilise_path_sigma",
+    "stabilise_margin",
+    "stabilise_outlier",
 ];
 
 #[derive(Clone, Copy)]
@@ -128,6 +143,13 @@ fn tuning(set: &[(Knob, f64)]) -> Tuning {
             "norm_sigma" => t.flow.norm_sigma = x,
             "presmooth" => t.flow.presmooth = x,
             "min_size" => t.flow.min_size = x as i64,
+            "upscale_flow_max_width" => t.upscale.flow_max_width = x as i64,
+            "upscale_flow_iters_fine" => t.upscale.flow_iters_fine = x as usize,
+            "backprojection_iters" => t.upscale.backprojection_iters = x as usize,
+            "backprojection_step" => t.upscale.backprojection_step = x,
+            "stabilise_path_sigma" => t.stabilise.path_sigma = x,
+            "stabilise_margin" => t.stabilise.margin = x,
+            "stabilise_outlier" => t.stabilise.outlier = x,
             _ => unreachable!("parse_knob accepts only KNOBS"),
         }
     }
@@ -135,11 +157,43 @@ fn tuning(set: &[(Knob, f64)]) -> Tuning {
 }
 
 pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
+    let b = &args.bench;
+    let small = b.bench && !b.full;
     let (width, height, frames) = (
-        args.width as usize,
-        args.height as usize,
-        args.frames as usize,
+        args.width.unwrap_or(if small { 320 } else { 1280 }) as usize,
+        args.height.unwrap_or(if small { 180 } else { 720 }) as usize,
+        args.frames.unwrap_or(if small { 16 } else { 40 }) as usize,
     );
+    let tables = b.tables();
+    if tables.speed {
+        crate::refine_bench::speed_table(b, &tuning(&args.set), verbosity)?;
+    }
+    if tables.quality {
+        quality_tables(&args, width, height, frames, verbosity)?;
+    }
+    if tables.upscale {
+        crate::refine_bench::upscale_table(b, &args.seeds, &tuning(&args.set), verbosity)?;
+    }
+    if tables.stabilise {
+        crate::refine_bench::stabilise_table(
+            b,
+            &args.seeds,
+            args.radius as usize,
+            &tuning(&args.set),
+            verbosity,
+        )?;
+    }
+    Ok(())
+}
+
+/// The report's original tables: per seed input, Temporal Refine, the ffmpeg chain and clean.
+fn quality_tables(
+    args: &Args,
+    width: usize,
+    height: usize,
+    frames: usize,
+    verbosity: Verbosity,
+) -> Result<(), String> {
     let params = RefineParams {
         radius: args.radius as usize,
         strength: args.strength,
@@ -238,7 +292,33 @@ pub fn run(args: Args, verbosity: Verbosity) -> Result<(), String> {
 /// `gbrp16le` (planar 16-bit G, B, R): deflicker only takes YUV/grey, so ffmpeg converts to
 /// `yuv444p16le` inside the graph and back, 16 bits throughout, so little precision is lost.
 /// Returns None when ffmpeg cannot be started.
-fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tensor>, String>> {
+pub(crate) fn ffmpeg_chain(
+    frames: &[Tensor],
+    w: usize,
+    h: usize,
+) -> Option<Result<Vec<Tensor>, String>> {
+    ffmpeg_filter(
+        frames,
+        (w, h),
+        "deflicker=mode=am:size=15,hqdn3d",
+        Some((w, h)),
+    )
+}
+
+/// Runs the ffmpeg filter graph `filter` over `frames` (`w`×`h`) through stdin/stdout as raw
+/// `gbrp16le` (planar 16-bit G, B, R; ffmpeg converts inside the graph where a filter needs
+/// YUV). `out`: the size of the frames the graph returns, or None to discard them (a
+/// detection pass). Returns None when ffmpeg cannot be started.
+pub(crate) fn ffmpeg_filter(
+    frames: &[Tensor],
+    (w, h): (usize, usize),
+    filter: &str,
+    out: Option<(usize, usize)>,
+) -> Option<Result<Vec<Tensor>, String>> {
+    let sink: &[&str] = match out {
+        Some(_) => &["-f", "rawvideo", "-pix_fmt", "gbrp16le", "-"],
+        None => &["-f", "null", "-"],
+    };
     let mut child = Command::new("ffmpeg")
         .args([
             "-hide_banner",
@@ -250,15 +330,8 @@ fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tens
             "gbrp16le",
         ])
         .args(["-s", &format!("{w}x{h}"), "-r", "25", "-i", "-"])
-        .args([
-            "-vf",
-            "deflicker=mode=am:size=15,hqdn3d",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "gbrp16le",
-            "-",
-        ])
+        .args(["-vf", filter])
+        .args(sink)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -286,13 +359,20 @@ fn ffmpeg_chain(frames: &[Tensor], w: usize, h: usize) -> Option<Result<Vec<Tens
             }
         }
     });
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).ok();
+    let mut stdout = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut stdout).ok();
     writer.join().ok();
     let mut err = String::new();
     child.stderr.take().unwrap().read_to_string(&mut err).ok();
     let status = child.wait().ok();
-    let fsize = 3 * plane * 2;
+    let Some((w, h)) = out else {
+        return Some(match status {
+            Some(s) if s.success() => Ok(Vec::new()),
+            _ => Err(format!("ffmpeg {filter} failed ({status:?}): {err}")),
+        });
+    };
+    let out = stdout;
+    let fsize = 3 * w * h * 2;
     if out.len() != fsize * frames.len() {
         return Some(Err(format!(
             "ffmpeg returned {} of {} frames ({status:?}): {err}",
@@ -346,7 +426,7 @@ fn print_profile(wall: f64, n: usize) {
     line("(untimed)", (wall - timed).max(0.0));
 }
 
-fn row(name: &str, f: (f64, f64, f64), fps: Option<f64>) {
+pub(crate) fn row(name: &str, f: (f64, f64, f64), fps: Option<f64>) {
     let fps = fps
         .map(|x| format!("{x:10.2}"))
         .unwrap_or_else(|| format!("{:>10}", "-"));

@@ -6,7 +6,7 @@ mod generators;
 mod temporal_refine;
 
 pub use generators::{clip_host_frames, IMAGE_TO_VIDEO, MAX_CLIP_SECONDS, TEXT_TO_VIDEO};
-pub use temporal_refine::TEMPORAL_REFINE;
+pub use temporal_refine::{scale_factor, SCALE_FACTORS, TEMPORAL_REFINE};
 
 use dreamfx_protocol::job::{Job, ParamValue};
 
@@ -217,6 +217,18 @@ impl EffectSpec {
         }
     }
 
+    /// The size of the frame the runtime returns for this job: the job's `width`×`height` (the
+    /// input frames' size) times the effect's output scale (Temporal Refine's `scale`: 1, 2 or 4;
+    /// every other effect 1). The result buffer holds `w · h · 4` floats.
+    pub fn output_size(&self, job: &Job) -> (u32, u32) {
+        let s = if self.id == TEMPORAL_REFINE.id {
+            scale_factor(job)
+        } else {
+            1
+        };
+        (job.width.saturating_mul(s), job.height.saturating_mul(s))
+    }
+
     /// The one place a job is checked before any work: the effect, every parameter present
     /// once, typed, finite and in range, the frame size, and the number of input frames.
     /// Every message names what is wrong.
@@ -243,6 +255,24 @@ impl EffectSpec {
             return Err(format!("{} has no parameter named {name}", self.label));
         }
         job.check_size()?;
+        let (ow, oh) = self.output_size(job);
+        if (ow, oh) != (job.width, job.height) {
+            // The output obeys the same frame limits as the input.
+            Job {
+                width: ow,
+                height: oh,
+                ..job.clone()
+            }
+            .check_size()
+            .map_err(|_| {
+                format!(
+                    "{}: scale x{} makes a {ow}x{oh} output frame, larger than dreamfx renders; \
+                     pick a smaller scale or render at a lower resolution",
+                    self.label,
+                    ow / job.width.max(1)
+                )
+            })?;
+        }
         let max = self.max_inputs(job);
         if job.inputs.len() > max {
             return Err(format!(
@@ -364,10 +394,106 @@ mod tests {
                 .collect(),
             width: 8,
             height: 8,
-            inputs: vec![],
+            inputs: vec![[0; 32]],
             centre: 0,
             position: None,
         }
+    }
+
+    fn generator_job(rate: f64) -> Job {
+        let spec = &TEXT_TO_VIDEO;
+        let frames = clip_host_frames(2.0, rate);
+        Job {
+            effect: spec.id.into(),
+            effect_version: spec.algorithm_version,
+            params: spec
+                .params
+                .iter()
+                .filter_map(|p| {
+                    let v = p.default_value()?;
+                    Some((
+                        p.name.to_string(),
+                        match v {
+                            ParamValue::Double(d) if p.animates => {
+                                ParamValue::Curve(vec![d; frames])
+                            }
+                            v => v,
+                        },
+                    ))
+                })
+                .collect(),
+            width: 320,
+            height: 180,
+            inputs: vec![],
+            centre: 0,
+            position: Some(dreamfx_protocol::job::ClipPosition {
+                frame: 3.0,
+                rate,
+                pixel_aspect: 1.0,
+                preview: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_generator_job_gives_its_position_and_every_animated_value_of_the_clip() {
+        TEXT_TO_VIDEO.validate(&generator_job(24.0)).unwrap();
+        TEXT_TO_VIDEO.validate(&generator_job(29.97)).unwrap();
+        let mut job = generator_job(24.0);
+        job.position = None;
+        assert!(TEXT_TO_VIDEO
+            .validate(&job)
+            .unwrap_err()
+            .contains("position"));
+        // A curve one frame short: the clip's keyframes were not all sampled.
+        let mut job = generator_job(24.0);
+        if let Some((_, ParamValue::Curve(c))) = job.params.iter_mut().find(|p| p.0 == "guidance") {
+            c.pop();
+        }
+        let err = TEXT_TO_VIDEO.validate(&job).unwrap_err();
+        assert!(err.contains("Guidance") && err.contains("47"), "{err}");
+        // A NaN inside a curve is named.
+        let mut job = generator_job(24.0);
+        if let Some((_, ParamValue::Curve(c))) = job.params.iter_mut().find(|p| p.0 == "promptMix")
+        {
+            c[10] = f64::NAN;
+        }
+        assert!(TEXT_TO_VIDEO
+            .validate(&job)
+            .unwrap_err()
+            .contains("Prompt Mix"));
+        // An animated value given as one number, and an absurd frame rate.
+        let mut job = generator_job(24.0);
+        job.params.iter_mut().find(|p| p.0 == "guidance").unwrap().1 = ParamValue::Double(4.0);
+        assert!(TEXT_TO_VIDEO.validate(&job).is_err());
+        let mut job = generator_job(24.0);
+        job.position.as_mut().unwrap().rate = f64::INFINITY;
+        assert!(TEXT_TO_VIDEO
+            .validate(&job)
+            .unwrap_err()
+            .contains("frame rate"));
+        // Image to Video needs its Source frame.
+        let mut job = generator_job(24.0);
+        job.effect = IMAGE_TO_VIDEO.id.into();
+        job.params
+            .push(("conditionFrame".into(), ParamValue::Int(-1)));
+        assert!(IMAGE_TO_VIDEO
+            .validate(&job)
+            .unwrap_err()
+            .contains("needs an input frame"));
+        job.inputs = vec![[1; 32]];
+        IMAGE_TO_VIDEO.validate(&job).unwrap();
+    }
+
+    #[test]
+    fn a_prompt_past_the_text_limit_is_refused() {
+        let mut job = generator_job(24.0);
+        job.params.iter_mut().find(|p| p.0 == "prompt").unwrap().1 =
+            ParamValue::Text("word ".repeat(10_000));
+        assert!(TEXT_TO_VIDEO
+            .validate(&job)
+            .unwrap_err()
+            .contains("bytes long"));
     }
 
     #[test]
@@ -434,6 +560,20 @@ mod tests {
         let mut job = default_job();
         (job.width, job.height) = (8192, 4320);
         TEMPORAL_REFINE.validate(&job).unwrap();
+    }
+
+    #[test]
+    fn output_size_follows_the_scale() {
+        let mut job = default_job();
+        (job.width, job.height) = (320, 180);
+        assert_eq!(TEMPORAL_REFINE.output_size(&job), (320, 180));
+        job.params.iter_mut().find(|p| p.0 == "scale").unwrap().1 = ParamValue::Choice(2);
+        assert_eq!(TEMPORAL_REFINE.output_size(&job), (1280, 720));
+        TEMPORAL_REFINE.validate(&job).unwrap();
+        // 4x of a 4K frame is past the frame limits: refused before any work.
+        (job.width, job.height) = (3840, 2160);
+        let err = TEMPORAL_REFINE.validate(&job).unwrap_err();
+        assert!(err.contains("x4") && err.contains("15360x8640"), "{err}");
     }
 
     #[test]

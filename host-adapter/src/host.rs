@@ -93,3 +93,16 @@ pub fn temporal_clip_access() -> bool {
         })
         .is_none_or(|v| v != 0)
 }
+
+/// Whether the host takes an output of another size than the input (kOfxImageEffectPropSupportsMultiResolution;
+/// a host that does not say is taken to, as the standard's default is 1).
+pub fn supports_multi_resolution() -> bool {
+    suites()
+        .ok()
+        .and_then(|s| {
+            s.host_props
+                .get_int(kOfxImageEffectPropSupportsMultiResolution, 0)
+                .ok()
+        })
+        .is_none_or(|v| v != 0)
+}

@@ -476,7 +476,10 @@ impl Runtime {
                 .get(r.segment)
                 .ok_or_else(|| format!("unknown upload segment {}", r.segment))?;
             let view = seg.read_frame(r.offset).map_err(|e| e.to_string())?;
-            if (view.width, view.height) != (job.width, job.height) {
+            // A filter's inputs are its frame's size; a generator's conditioning frame is
+            // whatever size the Source has (the runner fits it to the model).
+            let conditioning = matches!(spec.inputs, effects::InputWindow::Conditioning);
+            if !conditioning && (view.width, view.height) != (job.width, job.height) {
                 return Err(format!(
                     "input frame is {}x{} but the job is {}x{}",
                     view.width, view.height, job.width, job.height
@@ -580,11 +583,11 @@ impl Runtime {
             drop(inputs);
             self.jobs_run.fetch_add(1, Ordering::Relaxed);
             let outcome = result.and_then(|pixels| {
-                check_output(&work.job, &pixels)?;
+                let (width, height) = check_output(&work.job, &pixels)?;
                 let id = self.next_segment.fetch_add(1, Ordering::Relaxed);
-                let seg = Segment::create(id, frame_bytes(work.job.width, work.job.height))
+                let seg = Segment::create(id, frame_bytes(width, height))
                     .map_err(|e| RunError::Failed(e.to_string()))?;
-                seg.write_frame(0, work.job.width, work.job.height, &pixels, key.0)
+                seg.write_frame(0, width, height, &pixels, key.0)
                     .map_err(|e| RunError::Failed(e.to_string()))?;
                 Ok(Arc::new(seg))
             });
@@ -644,26 +647,26 @@ impl Runtime {
 }
 
 /// A result is cached and sent only when it is a whole frame of finite pixels: NaN or Inf would
-/// be served to every later request for the same job.
-fn check_output(job: &Job, pixels: &[f32]) -> Result<(), RunError> {
-    let label = effects::by_id(&job.effect).map_or(job.effect.as_str(), |e| e.label);
-    let expected = job.width as usize * job.height as usize * 4;
+/// be served to every later request for the same job. Returns the frame's size (the effect's
+/// output size, e.g. an upscale's).
+fn check_output(job: &Job, pixels: &[f32]) -> Result<(u32, u32), RunError> {
+    let spec = effects::by_id(&job.effect);
+    let label = spec.map_or(job.effect.as_str(), |e| e.label);
+    let (width, height) = spec.map_or((job.width, job.height), |s| s.output_size(job));
+    let expected = width as usize * height as usize * 4;
     if pixels.len() != expected {
         return Err(RunError::Failed(format!(
-            "{label} produced {} values for a {}x{} frame ({expected} expected); nothing was \
-             cached. This is a bug in dreamfx: please report it with the runtime log",
+            "{label} produced {} values for a {width}x{height} frame ({expected} expected); \
+             nothing was cached. This is a bug in dreamfx: please report it with the runtime log",
             pixels.len(),
-            job.width,
-            job.height
         )));
     }
     let bad = pixels.iter().filter(|v| !v.is_finite()).count();
     if bad > 0 {
         return Err(RunError::Failed(format!(
-            "{label} produced {bad} NaN or infinite values in its {}x{} frame; nothing was \
-             written or cached. Check the source frames for NaN/Inf pixels",
-            job.width, job.height
+            "{label} produced {bad} NaN or infinite values in its {width}x{height} frame; \
+             nothing was written or cached. Check the source frames for NaN/Inf pixels"
         )));
     }
-    Ok(())
+    Ok((width, height))
 }

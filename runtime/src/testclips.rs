@@ -94,6 +94,12 @@ pub struct ClipSpec {
     /// Zoom amplitude (relative) and rotation amplitude (radians) over the clip.
     pub zoom: f64,
     pub rotation: f64,
+    /// The shortest wave period of the texture, in pixels (smaller: sharper, finer detail).
+    pub finest_period: f64,
+    /// Camera micro-jitter: per frame an independent Gaussian translation of this standard
+    /// deviation (pixels) on top of the smooth motion (0: none). Drawn from its own random
+    /// stream, so it changes nothing else of the clip.
+    pub jitter: f64,
 }
 
 impl ClipSpec {
@@ -109,6 +115,8 @@ impl ClipSpec {
             speed: 1.5,
             zoom: 0.01,
             rotation: 0.004,
+            finest_period: 4.5,
+            jitter: 0.0,
         }
     }
     /// The same clip without any motion (a static scene).
@@ -127,6 +135,10 @@ pub struct TestClip {
     pub clean: Vec<Tensor>,
     pub degraded: Vec<Tensor>,
     pub motion: Vec<Motion>,
+    /// Per frame, how far the injected jitter moved the content: the frame's pixel x shows
+    /// what the jitter-free (smooth-path) frame shows at x + `jitter_shift[t]`. Zero without
+    /// jitter.
+    pub jitter_shift: Vec<[f64; 2]>,
 }
 
 struct Wave {
@@ -150,10 +162,10 @@ struct Scene {
 }
 
 impl Scene {
-    fn new(rng: &mut Rng, w: usize, h: usize) -> Scene {
+    fn new(rng: &mut Rng, w: usize, h: usize, finest_period: f64) -> Scene {
         let min_dim = w.min(h) as f64;
         let f_lo = 1.0 / (0.6 * min_dim);
-        let f_hi: f64 = 1.0 / 4.5;
+        let f_hi: f64 = 1.0 / finest_period;
         let n_waves = 40;
         let mut waves = Vec::new();
         let mut total = 0.0;
@@ -231,7 +243,8 @@ impl TestClip {
         let _guard = tch::no_grad_guard();
         let (w, h) = (spec.width, spec.height);
         let mut rng = Rng::new(spec.seed);
-        let scene = Scene::new(&mut rng, w, h);
+        let scene = Scene::new(&mut rng, w, h, spec.finest_period);
+        let mut jitter_rng = Rng::new(spec.seed ^ 0x4A17_7E42);
 
         // Smoothly varying camera motion.
         let dir = rng.range(0.0, std::f64::consts::TAU);
@@ -243,6 +256,7 @@ impl TestClip {
         let (rw, rp) = (rng.range(0.05, 0.15), rng.range(0.0, std::f64::consts::TAU));
         let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
         let mut motion = Vec::new();
+        let mut jitter_shift = Vec::new();
         let (mut tx, mut ty) = (0.0, 0.0);
         for t in 0..spec.frames {
             let tf = t as f64;
@@ -254,10 +268,24 @@ impl TestClip {
             let th = spec.rotation * (rw * tf + rp).sin();
             let a = [[s * th.cos(), -s * th.sin()], [s * th.sin(), s * th.cos()]];
             // Rotate/zoom about the frame centre, then translate.
+            let (jx, jy) = if spec.jitter > 0.0 {
+                (
+                    spec.jitter * jitter_rng.normal(),
+                    spec.jitter * jitter_rng.normal(),
+                )
+            } else {
+                (0.0, 0.0)
+            };
             let b = [
-                cx - (a[0][0] * cx + a[0][1] * cy) + tx,
-                cy - (a[1][0] * cx + a[1][1] * cy) + ty,
+                cx - (a[0][0] * cx + a[0][1] * cy) + tx + jx,
+                cy - (a[1][0] * cx + a[1][1] * cy) + ty + jy,
             ];
+            // Scene offset j shows at pixel x what the smooth frame shows at x + a⁻¹·j.
+            let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+            jitter_shift.push([
+                (a[1][1] * jx - a[0][1] * jy) / det,
+                (-a[1][0] * jx + a[0][0] * jy) / det,
+            ]);
             motion.push(Motion { a, b });
         }
 
@@ -299,6 +327,7 @@ impl TestClip {
             clean,
             degraded,
             motion,
+            jitter_shift,
         }
     }
 

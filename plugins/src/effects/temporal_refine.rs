@@ -2,9 +2,9 @@
 //! them with the parameters sampled at t to the runtime, and writes the answer to Output.
 use std::sync::Arc;
 
-use dreamfx_effects::{EffectSpec, ParamKind, TEMPORAL_REFINE};
+use dreamfx_effects::{EffectSpec, ParamKind, SCALE_FACTORS, TEMPORAL_REFINE};
 use dreamfx_host_adapter::effect::Effect;
-use dreamfx_host_adapter::pixels::{read_into, write_from};
+use dreamfx_host_adapter::pixels::{read_into, write_from, Rect};
 use dreamfx_host_adapter::sys::*;
 use dreamfx_host_adapter::{host, ActionCall, Error, Reply};
 use dreamfx_protocol::client::{ClientError, InputFrame};
@@ -57,10 +57,34 @@ impl OfxEffect for TemporalRefine {
         Ok(Reply::Default)
     }
 
+    fn region_of_definition(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
+        // An upscale tells the host the output's new size through its region of definition:
+        // the Source's, times the scale.
+        let t = call.in_args.get_double(kOfxPropTime, 0)?;
+        let scale = scale_at(effect, t)? as f64;
+        if scale == 1.0 {
+            return Ok(Reply::Default);
+        }
+        let Ok(r) = effect.clip("Source")?.region_of_definition(t) else {
+            return Ok(Reply::Default);
+        };
+        call.out_args.set_doubles(
+            kOfxImageEffectPropRegionOfDefinition,
+            &[r.x1 * scale, r.y1 * scale, r.x2 * scale, r.y2 * scale],
+        )?;
+        Ok(Reply::Ok)
+    }
+
     fn is_identity(effect: &Effect, call: &ActionCall<'_>) -> Result<Reply, Error> {
         let t = call.in_args.get_double(kOfxPropTime, 0)?;
         let strength = effect.params()?.param("strength")?.double_at(t)?;
-        if strength <= 0.0 {
+        // An upscale or a stabilisation changes the frame even at strength 0.
+        let stabilise = effect
+            .params()?
+            .param("stabilise")
+            .and_then(|p| p.double_at(t))
+            .unwrap_or(0.0);
+        if strength <= 0.0 && stabilise <= 0.0 && scale_at(effect, t)? == 1 {
             call.out_args.set_string(kOfxPropName, 0, "Source")?;
             call.out_args.set_double(kOfxPropTime, 0, t)?;
             return Ok(Reply::Ok);
@@ -81,6 +105,15 @@ impl OfxEffect for TemporalRefine {
         call.out_args.set_int(kOfxImageEffectFrameVarying, 0, 0)?;
         Ok(Reply::Ok)
     }
+}
+
+/// The output's size factor: 1, 2 or 4.
+fn scale_at(effect: &Effect, t: f64) -> Result<u32, Error> {
+    let Ok(param) = effect.params()?.param("scale") else {
+        return Ok(1);
+    };
+    let i = param.int_at(t)?.max(0) as usize;
+    Ok(SCALE_FACTORS.get(i).copied().unwrap_or(1))
 }
 
 fn radius_at(effect: &Effect, t: f64) -> Result<i64, Error> {
@@ -189,6 +222,20 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
         })
         .collect();
 
+    // The runtime answers the frame at the effect's output size: the Source's times the scale.
+    let scale = scale_at(effect, t)? as i32;
+    if scale > 1 && !host::supports_multi_resolution() {
+        return Err(Error::failed(
+            "Temporal Refine: this host takes no output larger than its input \
+             (no multi-resolution support), so Scale must stay 1x here",
+        ));
+    }
+    let out_bounds = Rect::new(
+        bounds.x1 * scale,
+        bounds.y1 * scale,
+        bounds.x2 * scale,
+        bounds.y2 * scale,
+    );
     effect.progress_start("Temporal Refine");
     let mut hooks = HostHooks::new(effect);
     let outcome = runtime_link::with_connection(|conn| {
@@ -200,7 +247,7 @@ fn render_frame(effect: &Effect, t: f64) -> Result<Reply, Error> {
             .and_then(|img| img.ok_or_else(|| Error::failed("the host gave no output image")))
             .and_then(|img| {
                 // SAFETY: the host owns the output image memory until it is released.
-                unsafe { write_from(img.desc(), bounds, frame.pixels) }
+                unsafe { write_from(img.desc(), out_bounds, frame.pixels) }
                     .map_err(|e| Error::failed(format!("writing the output: {e}")))
             }))
     });

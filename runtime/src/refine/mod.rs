@@ -16,17 +16,27 @@
 //!    upsampled flow, gain-corrected and averaged with weights confidence × temporal weight;
 //!    `detail` adds unsharp-mask sharpening, `strength` mixes with the input. Alpha is the
 //!    centre frame's alpha, unchanged.
+//! 5. `scale` 2×/4×: step 4 becomes multi-frame super-resolution ([`upscale`]); the result is
+//!    (scale·W)×(scale·H), alpha upscaled bilinearly.
+//! 6. `stabilise`: the camera's translation to each neighbour (the robust mean of the flow),
+//!    smoothed over the window, moves the result onto the smooth path ([`stabilise`]); alpha
+//!    moves with it.
 
 pub mod flow;
 pub mod metrics;
 pub mod ops;
 pub mod profile;
+pub mod stabilise;
 #[cfg(test)]
 mod tests;
+pub mod upscale;
 
 use ops::{blur, box3, down, in_frame, luma, resize, resize_flow, warp};
 use profile::{time, Stage};
+pub use stabilise::StabiliseEdges;
+use stabilise::{Stabilisation, StabiliseTuning};
 use tch::{Kind, Tensor};
+use upscale::UpscaleTuning;
 
 /// What [`refine`] returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -55,6 +65,12 @@ pub struct RefineParams {
     /// 0..1, detail preservation: unsharp-mask sharpening amount of the result.
     pub detail: f64,
     pub output: RefineOutput,
+    /// Output size factor (1, 2 or 4): the result is (scale·W)×(scale·H).
+    pub scale: u32,
+    /// 0..1: how much of the camera's micro-jitter is removed (0 = off).
+    pub stabilise: f64,
+    /// What fills the border a stabilised frame uncovers.
+    pub edges: StabiliseEdges,
 }
 
 impl Default for RefineParams {
@@ -65,6 +81,9 @@ impl Default for RefineParams {
             strength: 1.0,
             detail: 0.0,
             output: RefineOutput::Refined,
+            scale: 1,
+            stabilise: 0.0,
+            edges: StabiliseEdges::Crop,
         }
     }
 }
@@ -102,6 +121,8 @@ pub struct Tuning {
     /// Unsharp mask: sigma (full-resolution pixels) and gain at detail = 1.
     pub sharpen_sigma: f64,
     pub sharpen_gain: f64,
+    pub upscale: UpscaleTuning,
+    pub stabilise: StabiliseTuning,
 }
 
 impl Default for Tuning {
@@ -118,6 +139,8 @@ impl Default for Tuning {
             photo_k: 12.0,
             sharpen_sigma: 1.0,
             sharpen_gain: 1.0,
+            upscale: UpscaleTuning::default(),
+            stabilise: StabiliseTuning::default(),
         }
     }
 }
@@ -128,7 +151,8 @@ impl Default for Tuning {
 /// each `[4, H, W]` float RGBA (other float kinds are converted), all of one shape and device.
 /// `centre`: index of the frame being refined. Frames further than `params.radius` from the
 /// centre are ignored. `should_continue(fraction_done)` is called between expensive steps;
-/// returning false cancels. The result is `[4, H, W]` float on the frames' device.
+/// returning false cancels. The result is `[4, s·H, s·W]` float on the frames' device
+/// (s = `params.scale`).
 pub fn refine(
     frames: &[Tensor],
     centre: usize,
@@ -152,7 +176,8 @@ pub fn refine_with(
         return Err(RefineError::Cancelled);
     }
     let c_frame = time(Stage::Transfer, || frames[centre].to_kind(Kind::Float));
-    if params.output == RefineOutput::Refined && params.strength <= 0.0 {
+    let moves = params.scale > 1 || params.stabilise > 0.0;
+    if params.output == RefineOutput::Refined && params.strength <= 0.0 && !moves {
         return Ok(c_frame.copy());
     }
     let lo = centre.saturating_sub(params.radius);
@@ -164,7 +189,7 @@ pub fn refine_with(
             .collect()
     });
     let offsets: Vec<i64> = (lo..=hi).map(|i| i as i64 - centre as i64).collect();
-    let out = Core {
+    let (out, stabilisation) = Core {
         window: &window,
         offsets: &offsets,
         c: centre - lo,
@@ -173,9 +198,20 @@ pub fn refine_with(
     }
     .run(should_continue)?;
     Ok(time(Stage::Transfer, || {
+        let alpha = c_frame.narrow(0, 3, 1);
         let alpha = match params.output {
-            RefineOutput::Refined => c_frame.narrow(0, 3, 1),
-            _ => c_frame.narrow(0, 3, 1).ones_like(),
+            RefineOutput::Refined => {
+                let sz = out.size();
+                let up = resize(&alpha.unsqueeze(0), sz[1], sz[2]);
+                match stabilisation {
+                    Some(st) => st
+                        .apply(&up, params.scale as i64)
+                        .clamp(0.0, 1.0)
+                        .squeeze_dim(0),
+                    None => up.squeeze_dim(0),
+                }
+            }
+            _ => out.narrow(0, 0, 1).ones_like(),
         };
         Tensor::cat(&[out, alpha], 0)
     }))
@@ -192,11 +228,17 @@ fn validate(frames: &[Tensor], centre: usize, params: &RefineParams) -> Result<(
             frames.len()
         ));
     }
-    if !(0.0..=1.0).contains(&params.strength) || !(0.0..=1.0).contains(&params.detail) {
+    if !(0.0..=1.0).contains(&params.strength)
+        || !(0.0..=1.0).contains(&params.detail)
+        || !(0.0..=1.0).contains(&params.stabilise)
+    {
         return bad(format!(
-            "strength {} / detail {} outside 0..1",
-            params.strength, params.detail
+            "strength {} / detail {} / stabilise {} outside 0..1",
+            params.strength, params.detail, params.stabilise
         ));
+    }
+    if ![1, 2, 4].contains(&params.scale) {
+        return bad(format!("scale {} is not 1, 2 or 4", params.scale));
     }
     let s0 = frames[centre].size();
     if s0.len() != 3 || s0[0] != 4 || s0[1] < 1 || s0[2] < 1 {
@@ -248,32 +290,56 @@ struct Core<'a> {
 }
 
 impl Core<'_> {
-    fn run(&self, should_continue: &mut dyn FnMut(f32) -> bool) -> Result<Tensor, RefineError> {
+    /// The result's RGB `[3, s·H, s·W]` and the stabilisation applied to it (for alpha).
+    fn run(
+        &self,
+        should_continue: &mut dyn FnMut(f32) -> bool,
+    ) -> Result<(Tensor, Option<Stabilisation>), RefineError> {
         let tu = self.tuning;
+        let scale = self.params.scale.max(1) as i64;
         let n = self.window.len();
         let c = self.c;
         let rgb: Vec<Tensor> = self.window.iter().map(|f| f.narrow(0, 0, 3)).collect();
         let centre_rgb = rgb[c].shallow_clone();
         let size = centre_rgb.size();
         let (hh, ww) = (size[1], size[2]);
+        // Debug views are computed at the input size and shown at the output size.
+        let output_size = |view: Tensor| {
+            if scale > 1 {
+                resize(&view.unsqueeze(0), hh * scale, ww * scale).squeeze_dim(0)
+            } else {
+                view
+            }
+        };
         let nb: Vec<usize> = (0..n).filter(|&i| i != c).collect();
         let k = nb.len() as i64;
 
         if k == 0 {
             // Nothing to blend with: only the detail step applies; the debug views are empty.
-            return Ok(match self.params.output {
-                RefineOutput::Refined => {
-                    let r = self.sharpen(&centre_rgb.unsqueeze(0)).squeeze_dim(0);
-                    self.finish(&centre_rgb, r)
-                }
-                RefineOutput::Flow => centre_rgb.full_like(0.5),
-                RefineOutput::Confidence => centre_rgb.zeros_like(),
-            });
+            return Ok((
+                match self.params.output {
+                    RefineOutput::Refined => {
+                        let up = upscale::bicubic(&centre_rgb.unsqueeze(0), scale);
+                        let r = self.sharpen(&up).squeeze_dim(0);
+                        self.finish(&up.squeeze_dim(0), r)
+                    }
+                    RefineOutput::Flow => output_size(centre_rgb.full_like(0.5)),
+                    RefineOutput::Confidence => output_size(centre_rgb.zeros_like()),
+                },
+                None,
+            ));
         }
 
         // 1. Flow at the working resolution.
+        let (flow_max_width, flow_cfg) = if scale > 1 {
+            let mut cfg = tu.flow.clone();
+            cfg.iters_fine = tu.upscale.flow_iters_fine;
+            (tu.upscale.flow_max_width, cfg)
+        } else {
+            (tu.flow_max_width, tu.flow.clone())
+        };
         let mut fdown = 1;
-        while ww / fdown > tu.flow_max_width {
+        while ww / fdown > flow_max_width {
             fdown *= 2;
         }
         let (xs_all, ys_all) = time(Stage::Pyramids, || {
@@ -297,7 +363,7 @@ impl Core<'_> {
             .chain(nb.iter().map(|&i| (i, c)))
             .collect();
         let mut cancelled = false;
-        let flows = flow::estimate(&ys_all, &pairs, &tu.flow, &mut |done, levels| {
+        let flows = flow::estimate(&ys_all, &pairs, &flow_cfg, &mut |done, levels| {
             let ok = should_continue(0.05 + 0.55 * done as f32 / levels as f32);
             cancelled |= !ok;
             ok
@@ -316,7 +382,7 @@ impl Core<'_> {
             let mag = f.square().sum_dim_intlist(0, true, Kind::Float).sqrt();
             let s = 0.5 / FLOW_VIEW_RANGE;
             let vis = Tensor::cat(&[f * s + 0.5, mag * s + 0.5], 0);
-            return Ok(vis);
+            return Ok((output_size(vis), None));
         }
 
         // 2. Geometric confidence: forward–backward consistency and staying inside the frame.
@@ -332,6 +398,10 @@ impl Core<'_> {
         if !should_continue(0.65) {
             return Err(RefineError::Cancelled);
         }
+        let stabilisation =
+            (self.params.stabilise > 0.0 && self.params.output == RefineOutput::Refined).then(
+                || self.stabilisation(&ff, &conf_nb, [ww as f64 / w as f64, hh as f64 / h as f64]),
+            );
 
         // Aligned frames at the working resolution, in window order.
         let xs_nb = xs_all.index_select(0, &nb_idx);
@@ -407,7 +477,20 @@ impl Core<'_> {
                 .index_select(0, &nb_idx)
                 .mean_dim(0, true, Kind::Float);
             let g = resize(&conf, hh, ww).squeeze_dim(0).clamp(0.0, 1.0);
-            return Ok(g.expand([3, hh, ww], false).contiguous());
+            return Ok((output_size(g.expand([3, hh, ww], false).contiguous()), None));
+        }
+        if scale > 1 {
+            profile::stop(Stage::Blend, blend_t0);
+            return self.upscaled(
+                &rgb,
+                &nb,
+                &ff,
+                &fb,
+                &wgt,
+                &ratio_s,
+                stabilisation,
+                should_continue,
+            );
         }
         let mult_s = &wgt * &ratio_s; // [N,3,h,w]
         let wsum = resize(&wgt.sum_dim_intlist(0, true, Kind::Float), hh, ww); // [1,1,H,W]
@@ -438,7 +521,89 @@ impl Core<'_> {
         if !should_continue(1.0) {
             return Err(RefineError::Cancelled);
         }
-        Ok(self.finish(&centre_rgb, r))
+        Ok(self.placed(self.finish(&centre_rgb, r), stabilisation))
+    }
+
+    /// Where the centre's content belongs on the smooth camera path, as a move of the frame.
+    fn stabilisation(&self, ff: &Tensor, conf_nb: &Tensor, unit: [f64; 2]) -> Stabilisation {
+        let st = &self.tuning.stabilise;
+        let mut shifts = stabilise::translations(ff, conf_nb, unit, st.outlier);
+        let mut offsets: Vec<i64> = (0..self.window.len())
+            .filter(|&i| i != self.c)
+            .map(|i| self.offsets[i])
+            .collect();
+        // The centre's own position (0) is a sample like the others: leaving it out would
+        // punch a hole in the smoothing kernel that moves with the frame, and the jitter of
+        // each frame would then enter its neighbours' corrections but not its own.
+        offsets.push(0);
+        shifts.push([0.0, 0.0]);
+        let sigma = (st.path_sigma * self.params.radius as f64).max(0.5);
+        let smooth = stabilise::smooth_position(&offsets, &shifts, sigma);
+        let size = self.window[self.c].size();
+        Stabilisation::new(
+            smooth,
+            self.params.stabilise,
+            self.params.edges,
+            st.margin,
+            size[2],
+            size[1],
+        )
+    }
+
+    /// The result moved onto the smooth camera path, when stabilising.
+    fn placed(
+        &self,
+        rgb: Tensor,
+        stabilisation: Option<Stabilisation>,
+    ) -> (Tensor, Option<Stabilisation>) {
+        match stabilisation {
+            Some(st) => (
+                time(Stage::Warps, || {
+                    st.apply(&rgb.unsqueeze(0), self.params.scale as i64)
+                        .squeeze_dim(0)
+                }),
+                Some(st),
+            ),
+            None => (rgb, None),
+        }
+    }
+
+    /// Step 4 at `scale` > 1: multi-frame super-resolution instead of the 1× blend.
+    #[allow(clippy::too_many_arguments)]
+    fn upscaled(
+        &self,
+        rgb: &[Tensor],
+        nb: &[usize],
+        ff: &Tensor,
+        fb: &Tensor,
+        wgt: &Tensor,
+        ratio_s: &Tensor,
+        stabilisation: Option<Stabilisation>,
+        should_continue: &mut dyn FnMut(f32) -> bool,
+    ) -> Result<(Tensor, Option<Stabilisation>), RefineError> {
+        let scale = self.params.scale as i64;
+        let flow_of = |flows: &Tensor, i: usize| {
+            nb.iter()
+                .position(|&q| q == i)
+                .map(|j| flows.narrow(0, j as i64, 1))
+        };
+        let window = upscale::Window {
+            rgb,
+            to_frame: (0..rgb.len()).map(|i| flow_of(ff, i)).collect(),
+            from_frame: (0..rgb.len()).map(|i| flow_of(fb, i)).collect(),
+            weight: wgt,
+            gain: ratio_s,
+        };
+        let r = time(Stage::Blend, || {
+            upscale::reconstruct(&window, scale, &self.tuning.upscale, should_continue)
+        })
+        .ok_or(RefineError::Cancelled)?;
+        let r = time(Stage::Blend, || self.sharpen(&r).squeeze_dim(0));
+        if !should_continue(1.0) {
+            return Err(RefineError::Cancelled);
+        }
+        let centre_up = upscale::bicubic(&rgb[self.c].unsqueeze(0), scale).squeeze_dim(0);
+        Ok(self.placed(self.finish(&centre_up, r), stabilisation))
     }
 
     fn sharpen(&self, r: &Tensor) -> Tensor {

@@ -3,7 +3,7 @@ use dreamfx_protocol::job::{EngineIdentity, Job, ParamValue};
 use tch::Device;
 
 use super::{from_rgba_pixels, to_rgba_pixels, Frame, Progress, RunError, Runner};
-use crate::refine::{refine, RefineError, RefineOutput, RefineParams};
+use crate::refine::{refine, RefineError, RefineOutput, RefineParams, StabiliseEdges};
 
 pub struct RefineRunner {
     pub device: Device,
@@ -34,11 +34,19 @@ impl Runner for RefineRunner {
             Some(ParamValue::Choice(2)) => RefineOutput::Confidence,
             _ => RefineOutput::Refined,
         };
+        let edges = match job.param("edges") {
+            Some(ParamValue::Choice(1)) => StabiliseEdges::Fill,
+            _ => StabiliseEdges::Crop,
+        };
         let params = RefineParams {
             radius: number("radius") as usize,
             strength: number("strength"),
             detail: number("detail"),
             output,
+            // The output frame is (scale·width)×(scale·height): `EffectSpec::output_size`.
+            scale: dreamfx_effects::scale_factor(job),
+            stabilise: number("stabilise"),
+            edges,
         };
         let out = refine(&frames, job.centre as usize, &params, progress).map_err(|e| match e {
             RefineError::Cancelled => RunError::Cancelled,
