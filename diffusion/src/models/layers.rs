@@ -87,7 +87,7 @@ impl Builder {
 }
 
 /// diffusers' `get_timestep_embedding(t, dim, flip_sin_to_cos=True, downscale_freq_shift=0)`
-/// (what `Timesteps(dim, True, 0)` computes for Wan and Mochi alike): `[N] → [N, dim]` fp32,
+/// (what `Timesteps(dim, True, 0)` computes for Wan, Mochi and HunyuanVideo alike): `[N] → [N, dim]` fp32,
 /// cosines first.
 pub fn timestep_embedding(timesteps: &Tensor, dim: i64) -> Tensor {
     let half = dim / 2;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::loading::LoadError;
 
+pub mod hunyuan_video;
 pub mod mochi;
 pub mod wan;
 
@@ -85,9 +86,12 @@ pub fn detect(dir: &Path) -> Result<Family, LoadError> {
 /// A loaded model of any supported family, behind one interface: what the runtime's generator
 /// and `dreamfx generate` call, so `--model DIR` and the effects' `model` parameter take any
 /// family without another flag.
+// One value per loaded model, made once and moved rarely: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Pipeline {
     Wan(wan::WanPipeline),
     Mochi(mochi::MochiPipeline),
+    HunyuanVideo(hunyuan_video::HunyuanVideoPipeline),
 }
 
 /// Mochi-1's clip (its training length: 163 frames of 848×480 at 30 frames/s), for Mochi
@@ -105,10 +109,19 @@ impl Pipeline {
         match detect(dir)? {
             Family::Wan => Ok(Pipeline::Wan(wan::WanPipeline::load(dir, device)?)),
             Family::Mochi => Ok(Pipeline::Mochi(mochi::MochiPipeline::load(dir, device)?)),
-            Family::HunyuanVideo => Err(LoadError::BadConfig {
-                path: dir.join("model_index.json"),
-                why: "HunyuanVideo is not ported yet: dreamfx runs Wan and Mochi-1 models".into(),
-            }),
+            Family::HunyuanVideo => {
+                if index_class(dir).as_deref() == Some("HunyuanVideoImageToVideoPipeline") {
+                    return Err(LoadError::BadConfig {
+                        path: dir.join("model_index.json"),
+                        why: "HunyuanVideo image-to-video is not ported yet: dreamfx runs \
+                              HunyuanVideoPipeline (text-to-video) models"
+                            .into(),
+                    });
+                }
+                Ok(Pipeline::HunyuanVideo(
+                    hunyuan_video::HunyuanVideoPipeline::load(dir, device)?,
+                ))
+            }
         }
     }
 
@@ -116,6 +129,7 @@ impl Pipeline {
         match self {
             Pipeline::Wan(_) => Family::Wan,
             Pipeline::Mochi(_) => Family::Mochi,
+            Pipeline::HunyuanVideo(_) => Family::HunyuanVideo,
         }
     }
 
@@ -123,16 +137,8 @@ impl Pipeline {
     pub fn native(&self, dir: &Path) -> wan::NativeClip {
         match self {
             Pipeline::Wan(p) => p.native,
-            Pipeline::Mochi(_) => std::fs::read_to_string(dir.join("model_index.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| {
-                    serde_json::from_value::<wan::NativeClip>(
-                        v.get("_dreamfx_native_clip")?.clone(),
-                    )
-                    .ok()
-                })
-                .unwrap_or(MOCHI_NATIVE),
+            Pipeline::Mochi(_) => index_native_clip(dir).unwrap_or(MOCHI_NATIVE),
+            Pipeline::HunyuanVideo(_) => index_native_clip(dir).unwrap_or(hunyuan_video::NATIVE),
         }
     }
 
@@ -147,6 +153,7 @@ impl Pipeline {
                 .tokenizer
                 .check(prompt, crate::text::t5::MAX_SEQUENCE_LENGTH)
                 .map_err(|e| wan::PipelineError::Prompt(e.to_string())),
+            Pipeline::HunyuanVideo(p) => p.check_prompt(prompt),
         }
     }
 
@@ -155,6 +162,7 @@ impl Pipeline {
         match self {
             Pipeline::Wan(p) => &p.scheduler,
             Pipeline::Mochi(p) => &p.scheduler,
+            Pipeline::HunyuanVideo(p) => &p.scheduler,
         }
     }
 
@@ -163,7 +171,7 @@ impl Pipeline {
     pub fn continues_from_image(&self) -> bool {
         match self {
             Pipeline::Wan(p) => p.expand_timesteps,
-            Pipeline::Mochi(_) => false,
+            Pipeline::Mochi(_) | Pipeline::HunyuanVideo(_) => false,
         }
     }
 
@@ -200,6 +208,38 @@ impl Pipeline {
                 }
                 p.generate(req, on_step)
             }
+            Pipeline::HunyuanVideo(p) => {
+                if prompt_end.is_some_and(|(e, m)| m > 0.0 && !e.is_empty()) {
+                    return Err(wan::PipelineError::BadRequest(
+                        "Prompt Mix blends prompt embeddings of equal length, which \
+                         HunyuanVideo's masked prompts are not: set Prompt Mix to 0 or use a \
+                         Wan model"
+                            .into(),
+                    ));
+                }
+                if req.first_frame.is_some() {
+                    return Err(wan::PipelineError::BadRequest(
+                        "HunyuanVideo generates from text only here: starting from an image \
+                         needs a Wan2.2 TI2V model"
+                            .into(),
+                    ));
+                }
+                p.generate(req, on_step)
+            }
         }
     }
+}
+
+/// `model_index.json`'s `_class_name`, if readable.
+fn index_class(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("model_index.json")).ok()?;
+    let index: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(index.get("_class_name")?.as_str()?.to_string())
+}
+
+/// `model_index.json`'s `_dreamfx_native_clip`, when it has one.
+fn index_native_clip(dir: &Path) -> Option<wan::NativeClip> {
+    let text = std::fs::read_to_string(dir.join("model_index.json")).ok()?;
+    let index: serde_json::Value = serde_json::from_str(&text).ok()?;
+    serde_json::from_value(index.get("_dreamfx_native_clip")?.clone()).ok()
 }
