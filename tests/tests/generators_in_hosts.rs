@@ -247,23 +247,24 @@ fn melt_renders_text_to_video_over_a_black_clip() {
         ),
     )
     .unwrap();
-    let out = Command::new(melt())
-        .env("OFX_PLUGIN_PATH", bundle_path().parent().unwrap())
-        .current_dir(&dir)
-        .args(["-profile", "profile", "color:black"])
-        .arg(format!("out={}", n - 1))
-        .args(["-filter", "openfx.dreamfx.TextToVideo"])
-        .arg(format!("prompt={PROMPT}"))
-        .arg("seed=3")
-        .args([
-            "-consumer",
-            "avformat:out/f_%04d.png",
-            "f=image2",
-            "vcodec=png",
-            "pix_fmt=rgba",
-        ])
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(melt())
+            .env("OFX_PLUGIN_PATH", bundle_path().parent().unwrap())
+            .current_dir(&dir)
+            .args(["-profile", "profile", "color:black"])
+            .arg(format!("out={}", n - 1))
+            .args(["-filter", "openfx.dreamfx.TextToVideo"])
+            .arg(format!("prompt={PROMPT}"))
+            .arg("seed=3")
+            .args([
+                "-consumer",
+                "avformat:out/f_%04d.png",
+                "f=image2",
+                "vcodec=png",
+                "pix_fmt=rgba",
+            ]),
+        std::time::Duration::from_secs(300),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "melt failed: {stderr}");
     let mut clip = Vec::with_capacity(n * w * h * 3);

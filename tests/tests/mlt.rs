@@ -15,6 +15,8 @@ const W: usize = 64;
 const H: usize = 48;
 const FRAMES: usize = 12;
 const FILTER: &str = "openfx.dreamfx.TemporalRefine";
+/// How long one melt run may take before it counts as hung (see `output_within`).
+const MELT_LIMIT: std::time::Duration = std::time::Duration::from_secs(240);
 
 fn melt() -> PathBuf {
     let path = std::env::var_os("DREAMFX_MELT")
@@ -115,20 +117,21 @@ fn render_with(name: &str, melt_options: &[&str], filter: &[&str]) -> (Vec<Frame
         );
     }
     std::fs::create_dir_all(dir.join("out")).unwrap();
-    let out = melt_command(&dir)
-        .args(melt_options)
-        .args(["-profile", "profile", "src/f_%04d.png"])
-        .arg(format!("out={}", FRAMES - 1))
-        .args(filter)
-        .args([
-            "-consumer",
-            "avformat:out/f_%04d.png",
-            "f=image2",
-            "vcodec=png",
-            "pix_fmt=rgba",
-        ])
-        .output()
-        .unwrap();
+    let out = output_within(
+        &mut melt_command(&dir)
+            .args(melt_options)
+            .args(["-profile", "profile", "src/f_%04d.png"])
+            .arg(format!("out={}", FRAMES - 1))
+            .args(filter)
+            .args([
+                "-consumer",
+                "avformat:out/f_%04d.png",
+                "f=image2",
+                "vcodec=png",
+                "pix_fmt=rgba",
+            ]),
+        MELT_LIMIT,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "melt failed: {stderr}");
     // image2 numbers its files from 1.
@@ -156,16 +159,16 @@ fn flicker(frames: &[Frame]) -> f64 {
 #[test]
 fn melt_lists_the_effect_and_its_parameters() {
     let dir = workdir("query");
-    let out = melt_command(&dir)
-        .args(["-query", "filters"])
-        .output()
-        .unwrap();
+    let out = output_within(
+        &mut melt_command(&dir).args(["-query", "filters"]),
+        MELT_LIMIT,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(FILTER), "{text}");
-    let out = melt_command(&dir)
-        .args(["-query", &format!("filter={FILTER}")])
-        .output()
-        .unwrap();
+    let out = output_within(
+        &mut melt_command(&dir).args(["-query", &format!("filter={FILTER}")]),
+        MELT_LIMIT,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     // MLT lists the parameters it can set (push buttons it cannot are left out).
     for param in ["radius", "strength", "detail", "output"] {

@@ -105,3 +105,65 @@ pub fn mean_luma(f: &Frame) -> f64 {
         .sum::<f64>()
         / n
 }
+
+/// Runs an external host (melt) to completion, killing it after `limit` and trying once more:
+/// MLT 7.40's melt has been seen, rarely and only under heavy load, to sleep forever in its
+/// main loop with no consumer thread left and nothing written. A hang must fail one attempt,
+/// never the whole test run (CI has a hard time limit).
+pub fn output_within(
+    cmd: &mut std::process::Command,
+    limit: std::time::Duration,
+) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    for attempt in 1..=2 {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        // Drain both pipes while waiting, so a chatty child never blocks on a full pipe.
+        let mut out = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let out_reader = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = out.read_to_end(&mut v);
+            v
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = err.read_to_end(&mut v);
+            v
+        });
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let stdout = out_reader.join().unwrap();
+        let stderr = err_reader.join().unwrap();
+        match status {
+            Some(status) => {
+                return std::process::Output {
+                    status,
+                    stdout,
+                    stderr,
+                }
+            }
+            None => eprintln!(
+                "{:?} did not finish within {limit:?} (attempt {attempt}); stderr:\n{}",
+                cmd.get_program(),
+                String::from_utf8_lossy(&stderr)
+            ),
+        }
+    }
+    panic!("{cmd:?} hung twice");
+}
