@@ -118,7 +118,7 @@ fn render_with(name: &str, melt_options: &[&str], filter: &[&str]) -> (Vec<Frame
     }
     std::fs::create_dir_all(dir.join("out")).unwrap();
     let out = output_within(
-        &mut melt_command(&dir)
+        melt_command(&dir)
             .args(melt_options)
             .args(["-profile", "profile", "src/f_%04d.png"])
             .arg(format!("out={}", FRAMES - 1))
@@ -159,14 +159,11 @@ fn flicker(frames: &[Frame]) -> f64 {
 #[test]
 fn melt_lists_the_effect_and_its_parameters() {
     let dir = workdir("query");
-    let out = output_within(
-        &mut melt_command(&dir).args(["-query", "filters"]),
-        MELT_LIMIT,
-    );
+    let out = output_within(melt_command(&dir).args(["-query", "filters"]), MELT_LIMIT);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(FILTER), "{text}");
     let out = output_within(
-        &mut melt_command(&dir).args(["-query", &format!("filter={FILTER}")]),
+        melt_command(&dir).args(["-query", &format!("filter={FILTER}")]),
         MELT_LIMIT,
     );
     let text = String::from_utf8_lossy(&out.stdout);
