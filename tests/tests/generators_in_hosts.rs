@@ -284,3 +284,59 @@ fn melt_renders_text_to_video_over_a_black_clip() {
     assert!(found.velocity[0] < -0.5, "moves left: {:?}", found.velocity);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Keyframes set in a host (the project's test host: keys through its parameter curves, read
+/// back by the plugin with paramGetValueAtTime) shape only the segments they fall in.
+#[test]
+fn a_prompt_mix_keyframed_in_segment_two_leaves_segment_one_alone() {
+    use dreamfx_test_host::{Context, HostProfile, InstanceSetup};
+    let _one_at_a_time = serial();
+    runtime_dir();
+    let (_host, bundle) = load(HostProfile::default(), "generators-in-hosts");
+    let plugin = bundle.plugin("dreamfx.TextToVideo").unwrap();
+    plugin.describe().unwrap();
+    plugin.describe_in_context(Context::Generator).unwrap();
+    // 6 s at 12 frames/s: three segments of dreamfx-tiny's 2 s, host frames 0..23, 24..47, 48..71.
+    let inst = plugin
+        .create_instance(
+            Context::Generator,
+            InstanceSetup::new(64, 64)
+                .frame_range(0.0, 71.0)
+                .frame_rate(12.0),
+        )
+        .unwrap();
+    inst.set_param("duration", 6.0).unwrap();
+    inst.set_param("seed", 808).unwrap();
+    inst.set_param("quality", 0).unwrap();
+    inst.set_param(
+        "promptEnd",
+        "a yellow square moves right on a black background",
+    )
+    .unwrap();
+    let render = |t: f64| {
+        inst.render_full(t)
+            .unwrap_or_else(|e| panic!("frame {t}: {e}: {:?}", inst.persistent_message()))
+            .frame
+            .rgba
+    };
+    let before = segments_generated();
+    let first = render(10.0);
+    let last = render(71.0);
+    assert_eq!(segments_generated() - before, 3);
+    // Prompt Mix keyed from 0 to 1 and back inside the second segment only.
+    inst.set_key("promptMix", 26.0, 0.0).unwrap();
+    inst.set_key("promptMix", 36.0, 1.0).unwrap();
+    inst.set_key("promptMix", 46.0, 0.0).unwrap();
+    assert_eq!(render(10.0), first, "segment 1 is byte-identical");
+    assert_eq!(segments_generated() - before, 3, "and not generated again");
+    assert_ne!(
+        render(71.0),
+        last,
+        "segment 3 continues from a changed segment 2"
+    );
+    assert_eq!(
+        segments_generated() - before,
+        5,
+        "segments 2 and 3 made again"
+    );
+}
