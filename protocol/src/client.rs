@@ -135,6 +135,16 @@ fn deadline() -> Duration {
         .map_or(Duration::from_secs(15), Duration::from_secs_f64)
 }
 
+/// `job` naming its input frames by their content hashes.
+fn with_input_hashes(job: &Job, inputs: &[InputFrame<'_>]) -> Job {
+    let mut job = job.clone();
+    job.inputs = inputs
+        .iter()
+        .map(|f| content_hash(f.width, f.height, f.pixels))
+        .collect();
+    job
+}
+
 impl Connection {
     /// Connects to a running runtime.
     pub fn connect(dir: &Path) -> Result<Connection, ClientError> {
@@ -272,13 +282,8 @@ impl Connection {
         inputs: &[InputFrame<'_>],
         hooks: &mut dyn RenderHooks,
     ) -> Result<FrameView<'_>, ClientError> {
-        let mut job = job.clone();
-        job.inputs = inputs
-            .iter()
-            .map(|f| content_hash(f.width, f.height, f.pixels))
-            .collect();
-        let request = self.next_request;
-        self.next_request += 1;
+        let job = with_input_hashes(job, inputs);
+        let request = self.next_request();
         // First ask without pixels: a cached frame needs no upload.
         self.channel.send(
             &ClientMsg::Render {
@@ -315,20 +320,12 @@ impl Connection {
             probed = None;
             match msg {
                 ServerMsg::NeedInputs { request: r } if r == request && !cancelled => {
-                    let (refs, new_segment) = self.upload(inputs)?;
-                    let fds: Vec<_> = new_segment
-                        .map(|_| self.upload.as_ref().unwrap().fd().as_raw_fd())
-                        .into_iter()
-                        .collect();
-                    self.channel.send(
-                        &ClientMsg::Render {
-                            request,
-                            job: job.clone(),
-                            inputs: refs,
-                            new_segment,
-                        },
-                        &fds,
-                    )?;
+                    self.resend_with_inputs(inputs, |inputs, new_segment| ClientMsg::Render {
+                        request,
+                        job: job.clone(),
+                        inputs,
+                        new_segment,
+                    })?;
                 }
                 ServerMsg::NeedInputs { request: r } if r == request => {
                     return Err(ClientError::Cancelled)
@@ -416,20 +413,17 @@ impl Connection {
     /// Asks the runtime to make `job` (a whole generated clip, for "Generate now") and returns
     /// once it is queued or already cached, without waiting for it.
     pub fn prepare(&mut self, job: &Job, inputs: &[InputFrame<'_>]) -> Result<(), ClientError> {
-        let mut job = job.clone();
-        job.inputs = inputs
-            .iter()
-            .map(|f| content_hash(f.width, f.height, f.pixels))
-            .collect();
-        let request = self.next_request;
-        self.next_request += 1;
-        let mut msg = ClientMsg::Prepare {
-            request,
-            job: job.clone(),
-            inputs: vec![],
-            new_segment: None,
-        };
-        self.channel.send(&msg, &[])?;
+        let job = with_input_hashes(job, inputs);
+        let request = self.next_request();
+        self.channel.send(
+            &ClientMsg::Prepare {
+                request,
+                job: job.clone(),
+                inputs: vec![],
+                new_segment: None,
+            },
+            &[],
+        )?;
         let asked = Instant::now();
         loop {
             let Some((answer, mut fds)) = self.channel.recv::<ServerMsg>(Some(POLL))? else {
@@ -455,18 +449,12 @@ impl Connection {
                     return Ok(());
                 }
                 ServerMsg::NeedInputs { request: r } if r == request => {
-                    let (refs, new_segment) = self.upload(inputs)?;
-                    let fds: Vec<_> = new_segment
-                        .map(|_| self.upload.as_ref().unwrap().fd().as_raw_fd())
-                        .into_iter()
-                        .collect();
-                    msg = ClientMsg::Prepare {
+                    self.resend_with_inputs(inputs, |inputs, new_segment| ClientMsg::Prepare {
                         request,
                         job: job.clone(),
-                        inputs: refs,
+                        inputs,
                         new_segment,
-                    };
-                    self.channel.send(&msg, &fds)?;
+                    })?;
                 }
                 ServerMsg::Failed {
                     request: r,
@@ -485,8 +473,7 @@ impl Connection {
         model: &str,
         texts: &[&str],
     ) -> Result<Vec<String>, ClientError> {
-        let request = self.next_request;
-        self.next_request += 1;
+        let request = self.next_request();
         self.channel.send(
             &ClientMsg::CheckPrompt {
                 request,
@@ -524,6 +511,27 @@ impl Connection {
 
     /// Copies the inputs into this connection's upload segment, growing it (a new segment, sent
     /// along with the request) when they do not fit.
+    fn next_request(&mut self) -> u64 {
+        self.next_request += 1;
+        self.next_request - 1
+    }
+
+    /// Copies `inputs` into the upload segment and sends the message `resend` makes of their
+    /// references (with the segment's fd when the runtime does not hold it yet).
+    fn resend_with_inputs(
+        &mut self,
+        inputs: &[InputFrame<'_>],
+        resend: impl FnOnce(Vec<FrameRef>, Option<SegmentInfo>) -> ClientMsg,
+    ) -> Result<(), ClientError> {
+        let (refs, new_segment) = self.upload(inputs)?;
+        let fds: Vec<_> = new_segment
+            .map(|_| self.upload.as_ref().unwrap().fd().as_raw_fd())
+            .into_iter()
+            .collect();
+        self.channel.send(&resend(refs, new_segment), &fds)?;
+        Ok(())
+    }
+
     fn upload(
         &mut self,
         inputs: &[InputFrame<'_>],

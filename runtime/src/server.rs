@@ -260,8 +260,16 @@ impl Runtime {
                     break;
                 }
             };
+            // A Prepare is a Render whose result nobody waits for ("Generate now").
+            let detached = matches!(msg, ClientMsg::Prepare { .. });
             match msg {
                 ClientMsg::Render {
+                    request,
+                    job,
+                    inputs,
+                    new_segment,
+                }
+                | ClientMsg::Prepare {
                     request,
                     job,
                     inputs,
@@ -286,34 +294,7 @@ impl Runtime {
                         }
                     }
                     if let Err(message) =
-                        self.render(&client, request, job, &inputs, &uploads, false)
-                    {
-                        client.send(&ServerMsg::Failed { request, message });
-                    }
-                }
-                ClientMsg::Prepare {
-                    request,
-                    job,
-                    inputs,
-                    new_segment,
-                } => {
-                    if let Some(info) = new_segment {
-                        let Some(fd) = fds.into_iter().next() else {
-                            client.send(&ServerMsg::ProtocolError {
-                                message: "segment announced without its fd".into(),
-                            });
-                            break;
-                        };
-                        let added = Segment::from_fd(info.id, fd, info.len)
-                            .map_err(|e| e.to_string())
-                            .and_then(|seg| uploads.add(seg));
-                        if let Err(message) = added {
-                            client.send(&ServerMsg::Failed { request, message });
-                            continue;
-                        }
-                    }
-                    if let Err(message) =
-                        self.render(&client, request, job, &inputs, &uploads, true)
+                        self.render(&client, request, job, &inputs, &uploads, detached)
                     {
                         client.send(&ServerMsg::Failed { request, message });
                     }
