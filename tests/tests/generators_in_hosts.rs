@@ -14,32 +14,6 @@ use serde_json::Value;
 
 const PROMPT: &str = "a red circle moves left on a dark blue background";
 
-fn hostsupport() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/hostsupport/dreamfx-hostsupport-host");
-    assert!(
-        p.is_file(),
-        "{} is not built: run scripts/build-hostsupport-host.sh (scripts/test.sh does)",
-        p.display()
-    );
-    p
-}
-
-fn melt() -> PathBuf {
-    let path = std::env::var_os("DREAMFX_MELT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".cache/dreamfx/mlt-7.40.0/melt-env")
-        });
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/build-mlt.sh (scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
-
 fn workdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dfx-gen-hosts-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -103,7 +77,7 @@ fn hostsupport_render(
     times: &[usize],
     sets: &[String],
 ) -> Vec<Vec<f32>> {
-    let mut c = Command::new(hostsupport());
+    let mut c = Command::new(hostsupport_host());
     c.arg("render")
         .arg(bundle_path().parent().unwrap())
         .args(["--plugin", plugin, "--context", "filter"])

@@ -13,7 +13,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -40,21 +40,10 @@ fn s(c: &std::ffi::CStr) -> &str {
     c.to_str().unwrap()
 }
 
-fn host_binary() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/hostsupport/dreamfx-hostsupport-host");
-    assert!(
-        p.is_file(),
-        "{} is not built: run scripts/build-hostsupport-host.sh (scripts/test.sh does)",
-        p.display()
-    );
-    p
-}
-
 /// Runs the HostSupport host; its stdout as JSON lines. Panics (with everything it printed)
 /// when it fails.
 fn run_host(args: &[&str], env: &[(&str, &Path)]) -> Vec<Value> {
-    let mut c = Command::new(host_binary());
+    let mut c = Command::new(hostsupport_host());
     c.args(args);
     for (k, v) in env {
         c.env(k, v);

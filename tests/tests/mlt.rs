@@ -18,21 +18,6 @@ const FILTER: &str = "openfx.dreamfx.TemporalRefine";
 /// How long one melt run may take before it counts as hung (see `output_within`).
 const MELT_LIMIT: std::time::Duration = std::time::Duration::from_secs(240);
 
-fn melt() -> PathBuf {
-    let path = std::env::var_os("DREAMFX_MELT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".cache/dreamfx/mlt-7.40.0/melt-env")
-        });
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/build-mlt.sh (scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
-
 /// melt with the bundle on OFX_PLUGIN_PATH and this binary's private runtime directory.
 fn melt_command(work: &Path) -> Command {
     private_runtime_dir("mlt");

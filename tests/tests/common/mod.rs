@@ -167,3 +167,32 @@ pub fn output_within(
     }
     panic!("{cmd:?} hung twice");
 }
+
+/// MLT 7.40's melt as `scripts/build-mlt.sh` builds it (cached in ~/.cache/dreamfx), or
+/// `$DREAMFX_MELT`.
+pub fn melt() -> PathBuf {
+    let path = std::env::var_os("DREAMFX_MELT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/dreamfx/mlt-7.40.0/melt-env")
+        });
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-mlt.sh (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// The headless host on the official HostSupport library (`tests/hostsupport/`).
+pub fn hostsupport_host() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/hostsupport/dreamfx-hostsupport-host");
+    assert!(
+        p.is_file(),
+        "{} is not built: run scripts/build-hostsupport-host.sh (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
