@@ -85,38 +85,16 @@ impl HunyuanVideoPipeline {
         );
         // `check_inputs` asks for multiples of 16 (8x VAE, 2x2 patches).
         let multiple = (s * self.transformer.config().patch_size).max(16);
-        if req.width <= 0
-            || req.height <= 0
-            || req.width % multiple != 0
-            || req.height % multiple != 0
-        {
-            return Err(PipelineError::BadRequest(format!(
-                "width and height must be positive multiples of {multiple} for this model, got {}x{}",
-                req.width, req.height
-            )));
-        }
-        // diffusers takes any count and returns (n - 1) / 4 * 4 + 1 frames; asking for exactly
-        // that many keeps the request and the clip the same length.
-        if req.frames < 1 || (req.frames - 1) % t != 0 {
-            return Err(PipelineError::BadRequest(format!(
-                "the frame count must be {t}·k + 1 (1, {}, {}, …), got {}",
-                t + 1,
-                2 * t + 1,
-                req.frames
-            )));
-        }
+        // diffusers takes any frame count and returns (n - 1) / 4 * 4 + 1 frames; asking for
+        // exactly that many keeps the request and the clip the same length.
+        req.check_clip_shape(multiple, t)?;
         if req.steps < 1 || req.steps > 1000 {
             return Err(PipelineError::BadRequest(format!(
                 "steps must be 1 … 1000, got {}",
                 req.steps
             )));
         }
-        if !req.guidance.is_finite() || req.guidance < 0.0 || req.guidance > 50.0 {
-            return Err(PipelineError::BadRequest(format!(
-                "guidance must be 0 … 50, got {}",
-                req.guidance
-            )));
-        }
+        req.check_guidance()?;
         if req.first_frame.is_some() {
             return Err(PipelineError::BadRequest(
                 "HunyuanVideo (HunyuanVideoPipeline) is text-to-video only: no first frame".into(),

@@ -77,24 +77,7 @@ impl MochiPipeline {
         let t = self.vae.config().temporal_compression();
         let s = self.vae.config().spatial_compression();
         let multiple = s * self.transformer.config().patch_size;
-        if req.width <= 0
-            || req.height <= 0
-            || req.width % multiple != 0
-            || req.height % multiple != 0
-        {
-            return Err(PipelineError::BadRequest(format!(
-                "width and height must be positive multiples of {multiple} for this model, got {}x{}",
-                req.width, req.height
-            )));
-        }
-        if req.frames < 1 || (req.frames - 1) % t != 0 {
-            return Err(PipelineError::BadRequest(format!(
-                "the frame count must be {t}·k + 1 (1, {}, {}, …), got {}",
-                t + 1,
-                2 * t + 1,
-                req.frames
-            )));
-        }
+        req.check_clip_shape(multiple, t)?;
         // linear_quadratic_schedule divides by zero below 2 steps.
         if req.steps < 2 || req.steps > 1000 {
             return Err(PipelineError::BadRequest(format!(
@@ -102,12 +85,7 @@ impl MochiPipeline {
                 req.steps
             )));
         }
-        if !req.guidance.is_finite() || req.guidance < 0.0 || req.guidance > 50.0 {
-            return Err(PipelineError::BadRequest(format!(
-                "guidance must be 0 … 50, got {}",
-                req.guidance
-            )));
-        }
+        req.check_guidance()?;
         if req.first_frame.is_some() {
             return Err(PipelineError::BadRequest(
                 "Mochi is text-to-video only: no first frame".into(),

@@ -130,6 +130,43 @@ pub struct Request {
     pub first_frame: Option<Tensor>,
 }
 
+impl Request {
+    /// The checks every family makes of a clip's shape: width and height positive multiples
+    /// of `multiple` (VAE × patch), the frame count `temporal`·k + 1.
+    pub fn check_clip_shape(&self, multiple: i64, temporal: i64) -> Result<(), PipelineError> {
+        if self.width <= 0
+            || self.height <= 0
+            || self.width % multiple != 0
+            || self.height % multiple != 0
+        {
+            return Err(PipelineError::BadRequest(format!(
+                "width and height must be positive multiples of {multiple} for this model, got {}x{}",
+                self.width, self.height
+            )));
+        }
+        if self.frames < 1 || (self.frames - 1) % temporal != 0 {
+            return Err(PipelineError::BadRequest(format!(
+                "the frame count must be {temporal}·k + 1 (1, {}, {}, …), got {}",
+                temporal + 1,
+                2 * temporal + 1,
+                self.frames
+            )));
+        }
+        Ok(())
+    }
+
+    /// Guidance: a finite 0 … 50.
+    pub fn check_guidance(&self) -> Result<(), PipelineError> {
+        if !self.guidance.is_finite() || self.guidance < 0.0 || self.guidance > 50.0 {
+            return Err(PipelineError::BadRequest(format!(
+                "guidance must be 0 … 50, got {}",
+                self.guidance
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A generated clip: `video` is [frames, height, width, 3] in 0..1 (float32, CPU).
 pub struct Generated {
     pub video: Tensor,
@@ -198,36 +235,14 @@ impl WanPipeline {
             self.vae.scale_factor_spatial(),
         );
         let multiple = s * 2;
-        if req.width <= 0
-            || req.height <= 0
-            || req.width % multiple != 0
-            || req.height % multiple != 0
-        {
-            return Err(PipelineError::BadRequest(format!(
-                "width and height must be positive multiples of {multiple} for this model, got {}x{}",
-                req.width, req.height
-            )));
-        }
-        if req.frames < 1 || (req.frames - 1) % t != 0 {
-            return Err(PipelineError::BadRequest(format!(
-                "the frame count must be {t}·k + 1 (1, {}, {}, …), got {}",
-                t + 1,
-                2 * t + 1,
-                req.frames
-            )));
-        }
+        req.check_clip_shape(multiple, t)?;
         if req.steps == 0 || req.steps > 1000 {
             return Err(PipelineError::BadRequest(format!(
                 "steps must be 1 … 1000, got {}",
                 req.steps
             )));
         }
-        if !req.guidance.is_finite() || req.guidance < 0.0 || req.guidance > 50.0 {
-            return Err(PipelineError::BadRequest(format!(
-                "guidance must be 0 … 50, got {}",
-                req.guidance
-            )));
-        }
+        req.check_guidance()?;
         // A shift of 0 or NaN once gave all-NaN frames and a success.
         if let Some(shift) = req.shift {
             if !shift.is_finite() || shift <= 0.0 || shift > 100.0 {
