@@ -60,10 +60,7 @@ impl Runners {
     }
 
     pub fn device_name(&self) -> &'static str {
-        match self.device {
-            Device::Cpu => "cpu",
-            _ => "cuda",
-        }
+        device_name(self.device)
     }
 
     pub fn for_effect(&self, effect: &str) -> Option<&dyn Runner> {
@@ -98,6 +95,14 @@ impl Runners {
         })?;
         let _guard = tch::no_grad_guard();
         runner.run(job, inputs, progress)
+    }
+}
+
+/// The device kind that is part of every job key: CPU and GPU results are different jobs.
+pub fn device_name(device: Device) -> &'static str {
+    match device {
+        Device::Cpu => "cpu",
+        _ => "cuda",
     }
 }
 

@@ -441,7 +441,7 @@ impl Runner for GenerateRunner {
         let mut clip = ClipJob::read(job, &self.builtin)?;
         let label = clip.label();
         let identity = self
-            .identity(job, "cpu")
+            .identity(job, super::device_name(self.device))
             .map_err(|e| RunError::Failed(format!("{label}: {e}")))?;
         let pipe = self.pipeline(&clip.model, label)?;
         let pipe = pipe.lock();
